@@ -1,0 +1,313 @@
+//! `send`: an event from the command line, routed and delivered (or only routed with
+//! `--dry-run` / `--explain`).
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::args::SendArgs;
+use super::{Host, Output};
+use crate::exit::{self, ExitStatus};
+use crate::explain::explain_text;
+use crate::matcher::MatcherTrace;
+use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
+use crate::routing::{self, Routing, SkipReason, Skipped};
+use crate::target::{self, Outcome};
+
+/// Bodies larger than this are refused (exit 65).
+pub const MAX_BODY: u64 = 4 * 1024 * 1024;
+
+pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
+    let event = match build_event(args, host) {
+        Ok(event) => event,
+        Err((status, message)) => {
+            out.error(&message);
+            return status;
+        }
+    };
+    let loaded = match host.load_config(out) {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    let config = &loaded.config;
+    let route_only = args.dry_run || args.explain;
+    if !route_only && !routing::anything_deliverable(config) {
+        out.error(
+            "nothing is configured to deliver (no enabled matcher names an existing, enabled target)",
+        );
+        return ExitStatus::Unavailable;
+    }
+
+    let routing = routing::route(config, &event, &chrono::Local);
+    for warning in &routing.warnings {
+        out.warning(warning);
+    }
+
+    if args.explain {
+        if out.is_json() {
+            out.json(&ExplainJson {
+                event: &event,
+                matchers: &routing.matchers,
+                selected: &routing.selected,
+                skipped: &routing.skipped,
+            });
+        } else {
+            out.stdout(&explain_text(&routing));
+        }
+        return ExitStatus::Ok;
+    }
+    if args.dry_run {
+        if out.is_json() {
+            out.json(&routing.selected);
+        } else {
+            let mut text = routing.selected.join("\n");
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            out.stdout(&text);
+        }
+        return ExitStatus::Ok;
+    }
+
+    deliver(&event, &routing, host, out, &loaded.config)
+}
+
+fn deliver(
+    event: &Notification,
+    routing: &Routing,
+    host: &Host<'_>,
+    out: &Output,
+    config: &crate::config::Config,
+) -> ExitStatus {
+    for skipped in &routing.skipped {
+        if skipped.reason == SkipReason::Disabled {
+            let kind = config
+                .targets
+                .get(&skipped.target)
+                .map_or("?", |t| t.kind.type_name());
+            out.note(&format!("{} ({kind}): skipped: disabled", skipped.target));
+        }
+    }
+    if routing.selected.is_empty() {
+        out.note("no matcher selected a target");
+    }
+
+    let context = host.delivery_context();
+    let mut warnings = routing.warnings.clone();
+    let mut outcomes = Vec::with_capacity(routing.selected.len());
+    for name in &routing.selected {
+        let Some(target) = config.targets.get(name) else {
+            continue;
+        };
+        let endpoint = target::endpoint(target, config, &context);
+        let mut delivery_warnings = Vec::new();
+        out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
+        let result = endpoint.deliver(event, &mut delivery_warnings);
+        for warning in delivery_warnings {
+            out.warning(&warning);
+            warnings.push(warning);
+        }
+        let outcome = Outcome::new(endpoint.as_ref(), result);
+        if outcome.failure().is_some() {
+            out.error_line(&outcome.to_string());
+        } else {
+            out.info_line(&outcome.to_string());
+        }
+        outcomes.push(outcome);
+    }
+
+    let status = exit::send_status(
+        outcomes.iter().filter_map(Outcome::failure),
+        routing.all_selected_missing(),
+    );
+    if status == ExitStatus::Unavailable {
+        out.error("nothing was delivered: every selected target does not exist");
+    }
+    if out.is_json() {
+        out.json(&SendJson {
+            event,
+            results: &outcomes,
+            skipped: &routing.skipped,
+            warnings: &warnings,
+            exit_status: status.code(),
+        });
+    }
+    status
+}
+
+#[derive(Serialize)]
+struct ExplainJson<'a> {
+    event: &'a Notification,
+    matchers: &'a [MatcherTrace],
+    selected: &'a [String],
+    skipped: &'a [Skipped],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct SendJson<'a> {
+    event: &'a Notification,
+    results: &'a [Outcome],
+    skipped: &'a [Skipped],
+    warnings: &'a [String],
+    exit_status: i32,
+}
+
+type Failure = (ExitStatus, String);
+
+fn build_event(args: &SendArgs, host: &Host<'_>) -> Result<Notification, Failure> {
+    let usage = |message: String| (ExitStatus::Usage, message);
+    let title = clean_title(&args.title);
+    if title.trim().is_empty() {
+        return Err(usage("--title must not be empty".to_string()));
+    }
+    let mut fields = parse_fields(&args.fields).map_err(usage)?;
+    if !args.no_hostname && !fields.contains_key("hostname") {
+        fields.insert("hostname".to_string(), host.hostname.clone());
+    }
+
+    let body = match (&args.body, &args.body_file) {
+        (Some(body), _) => body.clone(),
+        (None, Some(path)) if path == Path::new("-") => read_body_stdin()?,
+        (None, Some(path)) => read_body_file(path)?,
+        (None, None) if !std::io::stdin().is_terminal() => read_body_stdin()?,
+        (None, None) => String::new(),
+    };
+    let timestamp = match &args.timestamp {
+        Some(text) => parse_timestamp(text).map_err(|m| (ExitStatus::DataErr, m))?,
+        None => chrono::Utc::now().timestamp(),
+    };
+    Ok(Notification::new(
+        &title,
+        body,
+        args.severity,
+        timestamp,
+        fields,
+    ))
+}
+
+/// `KEY=VALUE` pairs: split at the first `=`, the key by the field-name rule, no NUL,
+/// each key once.
+pub fn parse_fields(pairs: &[String]) -> Result<Fields, String> {
+    let mut fields = Fields::new();
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(format!("--field '{pair}': expected KEY=VALUE"));
+        };
+        if !is_valid_field_name(key) {
+            return Err(format!(
+                "--field '{pair}': '{key}' is not a valid field name (letters, digits, '_', '.', '-'; not starting with '.' or '-')"
+            ));
+        }
+        if value.contains('\0') {
+            return Err(format!(
+                "--field '{key}': the value contains a NUL character"
+            ));
+        }
+        if fields.insert(key.to_string(), value.to_string()).is_some() {
+            return Err(format!("--field '{key}' is given more than once"));
+        }
+    }
+    Ok(fields)
+}
+
+/// Seconds since the epoch (may be negative) or RFC 3339 with an offset; fractions of a
+/// second are dropped.
+pub fn parse_timestamp(text: &str) -> Result<i64, String> {
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp())
+        .map_err(|e| {
+            format!(
+                "--timestamp '{text}': not seconds since the epoch nor an RFC 3339 date-time ({e})"
+            )
+        })
+}
+
+fn read_body_stdin() -> Result<String, Failure> {
+    read_body(std::io::stdin().lock(), "standard input")
+}
+
+fn read_body_file(path: &Path) -> Result<String, Failure> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        (
+            ExitStatus::DataErr,
+            format!("cannot read body file {}: {e}", path.display()),
+        )
+    })?;
+    read_body(file, &path.display().to_string())
+}
+
+fn read_body(reader: impl Read, what: &str) -> Result<String, Failure> {
+    let data_err = |m: String| (ExitStatus::DataErr, m);
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_BODY + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| data_err(format!("cannot read body from {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_BODY {
+        return Err(data_err(format!(
+            "body from {what} is larger than {} MiB",
+            MAX_BODY / 1024 / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        data_err(format!(
+            "body from {what} is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn fields_split_at_first_equals_sign() {
+        let fields = parse_fields(&strings(&["type=vzdump", "x=a=b", "empty="])).unwrap();
+        assert_eq!(fields["type"], "vzdump");
+        assert_eq!(fields["x"], "a=b");
+        assert_eq!(fields["empty"], "");
+    }
+
+    #[test]
+    fn bad_fields_are_rejected() {
+        for bad in ["novalue", "=v", "-x=1", "a b=1", "x=\0"] {
+            assert!(parse_fields(&strings(&[bad])).is_err(), "{bad:?}");
+        }
+        let err = parse_fields(&strings(&["a=1", "a=2"])).unwrap_err();
+        assert!(err.contains("more than once"), "{err}");
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_timestamp("1717408800"), Ok(1717408800));
+        assert_eq!(parse_timestamp("-5"), Ok(-5));
+        assert_eq!(parse_timestamp("2024-06-03T10:00:00Z"), Ok(1717408800));
+        assert_eq!(parse_timestamp("2024-06-03T12:00:00+02:00"), Ok(1717408800));
+        assert_eq!(parse_timestamp("2024-06-03T10:00:00.9Z"), Ok(1717408800));
+        assert!(parse_timestamp("2024-06-03 10:00").is_err());
+        assert!(parse_timestamp("").is_err());
+        assert!(parse_timestamp("99999999999999999999").is_err());
+    }
+
+    #[test]
+    fn body_limits() {
+        assert_eq!(read_body(&b"hi"[..], "x").unwrap(), "hi");
+        let (status, message) = read_body(&[0xff, 0xfe][..], "x").unwrap_err();
+        assert_eq!(status, ExitStatus::DataErr);
+        assert!(message.contains("UTF-8"), "{message}");
+        let big = vec![b'a'; MAX_BODY as usize + 1];
+        assert_eq!(read_body(&big[..], "x").unwrap_err().0, ExitStatus::DataErr);
+        let exact = vec![b'a'; MAX_BODY as usize];
+        assert!(read_body(&exact[..], "x").is_ok());
+    }
+}

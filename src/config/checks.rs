@@ -1,0 +1,461 @@
+//! Validation errors and warnings (config.md §6): problems of a configuration that loads,
+//! found on the merged result. Load errors are reported earlier, while parsing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use base64::Engine;
+
+use crate::matcher::calendar::{CalendarRule, Extension};
+
+use super::HostFacts;
+use super::datacenter::{self, DatacenterLines};
+use super::findings::Findings;
+use super::model::{Config, Finding, FindingKind, Origin, TargetKind};
+use super::schema::{Item, Section, Value, printable};
+
+/// Everything the checks look at besides the typed configuration: the checked sections
+/// (for line numbers), the names of sections that failed to load (not reported again as
+/// missing), and facts about the files and the host.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub public: &'a BTreeMap<String, (Section, Origin)>,
+    pub public_invalid: &'a BTreeSet<String>,
+    pub private: &'a BTreeMap<String, Section>,
+    pub private_invalid: &'a BTreeSet<String>,
+    pub datacenter_lines: DatacenterLines,
+    /// Permission bits of `priv/notifications.cfg` when it was read.
+    pub private_mode: Option<u32>,
+    /// Why `user.cfg` could not be read, if so.
+    pub users_unreadable: Option<&'a str>,
+    pub host: &'a HostFacts,
+}
+
+/// The findings of the checks, one collection per file.
+pub struct Out<'a> {
+    pub public: &'a mut Findings,
+    pub private: &'a mut Findings,
+    pub users: &'a mut Findings,
+    pub datacenter: &'a mut Findings,
+    pub other: &'a mut Vec<Finding>,
+}
+
+pub fn run(cx: &Context, out: &mut Out) {
+    check_matchers(cx, out.public);
+    check_mail_targets(cx, out);
+    check_smtp(cx, out.public);
+    check_gotify(cx, out.public);
+    check_webhooks(cx, out);
+    check_proxy(cx, out.datacenter);
+    check_private_mode(cx, out.private);
+    check_sendmail_program(cx, out.other);
+}
+
+fn section<'a>(cx: &'a Context, name: &str) -> Option<&'a Section> {
+    cx.public.get(name).map(|(section, _)| section)
+}
+
+fn line(item: &Item) -> usize {
+    item.line
+}
+
+fn check_matchers(cx: &Context, findings: &mut Findings) {
+    for matcher in cx.config.matchers.values() {
+        let name = &matcher.name;
+        for target in &matcher.target {
+            let wanted = &target.value;
+            if cx.config.targets.contains_key(wanted) || cx.public_invalid.contains(wanted) {
+                continue;
+            }
+            let note = if cx.config.matchers.contains_key(wanted) {
+                " (it is a matcher)"
+            } else {
+                ""
+            };
+            findings.error(
+                target.line,
+                format!("matcher '{name}': target '{wanted}' does not exist{note}"),
+            );
+        }
+        if matcher.target.is_empty() {
+            findings.warning(matcher.line, format!("matcher '{name}' has no target"));
+        }
+        // Disabling the built-in default matcher is the documented way to switch off the
+        // default route, so only other disabled matchers are worth a word.
+        if matcher.disable && matcher.name != "default-matcher" {
+            let at = section(cx, name)
+                .and_then(|s| s.line_of("disable"))
+                .unwrap_or(matcher.line);
+            findings.warning(
+                at,
+                format!("matcher '{name}' is disabled and has no effect"),
+            );
+        }
+        for rule in &matcher.match_calendar {
+            let (text, calendar) = &rule.value;
+            check_calendar(text, calendar, rule.line, findings);
+        }
+    }
+}
+
+fn check_calendar(text: &str, rule: &CalendarRule, line: usize, findings: &mut Findings) {
+    if rule.is_empty() {
+        findings.warning(
+            line,
+            format!("match-calendar '{text}' never matches (start equals end)"),
+        );
+    }
+    let extensions: Vec<Extension> = rule.extensions();
+    if !extensions.is_empty() {
+        findings.warning(
+            line,
+            format!("match-calendar '{text}' is accepted by pvenotify but rejected by Proxmox VE"),
+        );
+    }
+}
+
+fn is_local_root(address: &str, host: &HostFacts) -> bool {
+    let address = address.to_ascii_lowercase();
+    if address == "root" || address == "root@localhost" {
+        return true;
+    }
+    [&host.hostname, &host.fqdn]
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .any(|name| address == format!("root@{}", name.to_ascii_lowercase()))
+}
+
+const LOOP_NOTE: &str = "forwarded system mail would loop back into forward-mail";
+
+/// Recipients of sendmail and smtp targets: presence, `user.cfg` lookups, mail loops,
+/// and control characters in `from-address` / `author`.
+fn check_mail_targets(cx: &Context, out: &mut Out) {
+    let mut unresolvable: Vec<&str> = Vec::new();
+    for target in cx.config.targets.values() {
+        let (mailto, mailto_user, kind) = match &target.kind {
+            TargetKind::Sendmail(c) => (&c.mailto, &c.mailto_user, "sendmail"),
+            TargetKind::Smtp(c) => (&c.mailto, &c.mailto_user, "smtp"),
+            _ => continue,
+        };
+        let name = &target.name;
+        let Some(section) = section(cx, name) else {
+            continue;
+        };
+        if mailto.is_empty() && mailto_user.is_empty() {
+            out.public.error(
+                target.line,
+                format!(
+                    "{kind} target '{name}' has neither 'mailto' nor 'mailto-user' (no recipients)"
+                ),
+            );
+        }
+        for item in section.items("mailto") {
+            if is_local_root(&item.text, cx.host) {
+                out.public.warning(
+                    line(item),
+                    format!(
+                        "{kind} target '{name}': recipient '{}' is root on this host; {LOOP_NOTE}",
+                        printable(&item.text)
+                    ),
+                );
+            }
+        }
+        for item in section.items("mailto-user") {
+            let user = &item.text;
+            match cx.config.users.email(user) {
+                Ok(Some(address)) if is_local_root(address, cx.host) => out.public.warning(
+                    line(item),
+                    format!(
+                        "{kind} target '{name}': mailto-user '{user}' has the address '{}', \
+                         which is root on this host; {LOOP_NOTE}",
+                        printable(address)
+                    ),
+                ),
+                Ok(Some(_)) => {}
+                Ok(None) => out.public.warning(
+                    line(item),
+                    format!(
+                        "user '{user}' (mailto-user of target '{name}') has no e-mail address \
+                         in user.cfg; skipped"
+                    ),
+                ),
+                Err(_) => {
+                    if !unresolvable.contains(&name.as_str()) {
+                        unresolvable.push(name);
+                    }
+                }
+            }
+        }
+        for key in ["from-address", "author"] {
+            if let Some(item) = section.first(key)
+                && item.text.chars().any(char::is_control)
+            {
+                out.public.error(
+                    line(item),
+                    format!("{kind} target '{name}': {key} contains a control character"),
+                );
+            }
+        }
+    }
+    if let Some(reason) = cx.users_unreadable {
+        if unresolvable.is_empty() {
+            out.users.warning(0, format!("cannot read: {reason}"));
+        } else {
+            out.users.error(
+                0,
+                format!(
+                    "cannot read: {reason}; the mailto-user entries of {} cannot be resolved",
+                    quoted_list("target", &unresolvable)
+                ),
+            );
+        }
+    }
+}
+
+/// `target 'a'` or `targets 'a', 'b'`.
+fn quoted_list(noun: &str, names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    let plural = if names.len() == 1 { "" } else { "s" };
+    format!("{noun}{plural} {}", quoted.join(", "))
+}
+
+fn check_smtp(cx: &Context, findings: &mut Findings) {
+    for target in cx.config.targets.values() {
+        let TargetKind::Smtp(smtp) = &target.kind else {
+            continue;
+        };
+        let name = &target.name;
+        let Some(section) = section(cx, name) else {
+            continue;
+        };
+        if smtp.port == Some(0) {
+            findings.error(
+                section.line_of("port").unwrap_or(target.line),
+                format!("smtp target '{name}': port 0 cannot be used"),
+            );
+        }
+        if smtp.username.is_some() {
+            let username_line = section.line_of("username").unwrap_or(target.line);
+            if smtp.password.is_none() && !cx.private_invalid.contains(name) {
+                findings.error(
+                    username_line,
+                    format!(
+                        "smtp target '{name}': 'username' is set but there is no password \
+                         in priv/notifications.cfg"
+                    ),
+                );
+            }
+            if smtp.mode == super::model::SmtpMode::Insecure {
+                findings.warning(
+                    section.line_of("mode").unwrap_or(username_line),
+                    format!(
+                        "smtp target '{name}': mode insecure with a username sends the password \
+                         without encryption"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_gotify(cx: &Context, findings: &mut Findings) {
+    for target in cx.config.targets.values() {
+        let TargetKind::Gotify(gotify) = &target.kind else {
+            continue;
+        };
+        let name = &target.name;
+        if gotify.token.is_none() && !cx.private_invalid.contains(name) {
+            findings.error(
+                target.line,
+                format!("gotify target '{name}' has no token in priv/notifications.cfg"),
+            );
+        }
+        let server_line = section(cx, name)
+            .and_then(|s| s.line_of("server"))
+            .unwrap_or(target.line);
+        if gotify.server.starts_with("http://") {
+            findings.warning(
+                server_line,
+                format!(
+                    "gotify target '{name}': server uses http://, so the token is sent without \
+                     encryption"
+                ),
+            );
+        } else if !gotify.server.starts_with("https://") {
+            findings.error(
+                server_line,
+                format!(
+                    "gotify target '{name}': server '{}' does not start with http:// or https://",
+                    printable(&gotify.server)
+                ),
+            );
+        }
+    }
+}
+
+/// What is wrong with a base64 value, if anything (standard alphabet, padded, UTF-8 inside).
+fn base64_problem(text: &str) -> Option<&'static str> {
+    match base64::engine::general_purpose::STANDARD.decode(text) {
+        Err(_) => Some("is not valid base64"),
+        Ok(bytes) if std::str::from_utf8(&bytes).is_err() => {
+            Some("is not valid UTF-8 after base64 decoding")
+        }
+        Ok(_) => None,
+    }
+}
+
+/// An HTTP header name is a non-empty RFC 9110 token.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn name_value(item: &Item) -> (&str, Option<&str>) {
+    let mut name = "";
+    let mut value = None;
+    if let Value::Pairs(pairs) = &item.value {
+        for (key, text) in pairs {
+            if key == "name" {
+                name = text;
+            } else {
+                value = Some(text.as_str());
+            }
+        }
+    }
+    (name, value)
+}
+
+fn check_webhooks(cx: &Context, out: &mut Out) {
+    for target in cx.config.targets.values() {
+        let TargetKind::Webhook(_) = &target.kind else {
+            continue;
+        };
+        let name = &target.name;
+        if let Some(section) = section(cx, name) {
+            for item in section.items("header") {
+                let (header, value) = name_value(item);
+                if !is_header_name(header) {
+                    out.public.error(
+                        item.line,
+                        format!(
+                            "webhook target '{name}': '{}' is not a valid HTTP header name",
+                            printable(header)
+                        ),
+                    );
+                }
+                if let Some(problem) = value.and_then(base64_problem) {
+                    out.public.error(
+                        item.line,
+                        format!(
+                            "webhook target '{name}': value of header '{}' {problem}",
+                            printable(header)
+                        ),
+                    );
+                }
+            }
+            if let Some(item) = section.first("body")
+                && let Some(problem) = base64_problem(&item.text)
+            {
+                out.public.error(
+                    item.line,
+                    format!("webhook target '{name}': body {problem}"),
+                );
+            }
+        }
+        let Some(private) = cx.private.get(name) else {
+            continue;
+        };
+        if private.section_type.as_str() != target.kind.type_name() {
+            continue;
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for item in private.items("secret") {
+            let (secret, value) = name_value(item);
+            if seen.contains(&secret) {
+                out.private.error(
+                    item.line,
+                    format!(
+                        "webhook target '{name}': secret '{}' is defined more than once",
+                        printable(secret)
+                    ),
+                );
+            }
+            seen.push(secret);
+            if let Some(problem) = value.and_then(base64_problem) {
+                out.private.error(
+                    item.line,
+                    format!(
+                        "webhook target '{name}': value of secret '{}' {problem}",
+                        printable(secret)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_proxy(cx: &Context, findings: &mut Findings) {
+    let Some(proxy) = &cx.config.datacenter.http_proxy else {
+        return;
+    };
+    let users: Vec<&str> = cx
+        .config
+        .targets
+        .values()
+        .filter(|t| matches!(t.kind, TargetKind::Gotify(_) | TargetKind::Webhook(_)))
+        .map(|t| t.name.as_str())
+        .collect();
+    if users.is_empty() {
+        return;
+    }
+    if let Err(reason) = datacenter::parse_http_proxy(proxy.expose()) {
+        findings.error(
+            cx.datacenter_lines.http_proxy,
+            format!(
+                "http_proxy cannot be used ({reason}); needed by {}",
+                quoted_list("target", &users)
+            ),
+        );
+    }
+}
+
+fn check_private_mode(cx: &Context, findings: &mut Findings) {
+    if let Some(mode) = cx.private_mode
+        && mode & 0o077 != 0
+    {
+        findings.warning(
+            0,
+            format!(
+                "readable by group or others (mode {:04o}) although it contains secrets",
+                mode & 0o7777
+            ),
+        );
+    }
+}
+
+fn check_sendmail_program(cx: &Context, other: &mut Vec<Finding>) {
+    if cx.host.sendmail_usable != Some(false) {
+        return;
+    }
+    let users: Vec<&str> = cx
+        .config
+        .targets
+        .values()
+        .filter(|t| matches!(t.kind, TargetKind::Sendmail(_)))
+        .map(|t| t.name.as_str())
+        .collect();
+    if users.is_empty() {
+        return;
+    }
+    other.push(Finding {
+        file: PathBuf::from(&cx.host.sendmail_path),
+        line: None,
+        kind: FindingKind::Warning,
+        message: format!(
+            "sendmail program is missing or not executable; {} cannot deliver",
+            quoted_list("sendmail target", &users)
+        ),
+    });
+}

@@ -1,0 +1,334 @@
+//! The typed configuration that the rest of pvenotify works on. Built by the loader from
+//! the four files; plain data, no I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::matcher::calendar::CalendarRule;
+use crate::matcher::field::FieldRule;
+use crate::matcher::severity::SeverityRule;
+
+/// A secret value from `priv/notifications.cfg` (or proxy credentials). Its `Debug` and
+/// `Display` never show the value, so it cannot leak through a stray `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The only way to the value; grep for it to audit where secrets go.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(hidden)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(hidden)")
+    }
+}
+
+/// Where a section comes from; decides how `list` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    Builtin,
+    ModifiedBuiltin,
+    UserCreated,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Builtin => "builtin",
+            Origin::ModifiedBuiltin => "modified-builtin",
+            Origin::UserCreated => "user-created",
+        }
+    }
+}
+
+/// A value together with the line it was read from (0 for built-ins).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub line: usize,
+}
+
+/// The whole configuration of one directory.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The configuration directory, as given.
+    pub dir: PathBuf,
+    /// Path of `notifications.cfg` as opened (used in messages).
+    pub public_path: PathBuf,
+    /// Path of `priv/notifications.cfg` as opened.
+    pub private_path: PathBuf,
+    pub targets: BTreeMap<String, Target>,
+    pub matchers: BTreeMap<String, Matcher>,
+    pub users: Users,
+    pub datacenter: Datacenter,
+}
+
+/// What `user.cfg` says about e-mail addresses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Users {
+    /// The file does not exist: no user has an address.
+    Missing,
+    /// The file exists but could not be read; mail targets needing it fail (configuration).
+    Unreadable(String),
+    /// user id → e-mail address (users without an address are absent).
+    Loaded(BTreeMap<String, String>),
+}
+
+impl Users {
+    /// The address of `user`, `Ok(None)` when it has none, `Err` when user.cfg is unreadable.
+    pub fn email(&self, user: &str) -> Result<Option<&str>, &str> {
+        match self {
+            Users::Missing => Ok(None),
+            Users::Unreadable(reason) => Err(reason),
+            Users::Loaded(map) => Ok(map.get(user).map(String::as_str)),
+        }
+    }
+}
+
+/// The part of `datacenter.cfg` pvenotify reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Datacenter {
+    pub email_from: Option<String>,
+    /// Raw `http_proxy` value; may hold credentials, so never print it unreduced.
+    pub http_proxy: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub origin: Origin,
+    pub comment: Option<String>,
+    pub disable: bool,
+    /// Line of the section header in notifications.cfg (0 for built-ins).
+    pub line: usize,
+    pub kind: TargetKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetKind {
+    Sendmail(SendmailConfig),
+    Smtp(SmtpConfig),
+    Gotify(GotifyConfig),
+    Webhook(WebhookConfig),
+}
+
+impl TargetKind {
+    /// The section type name, as in the file.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TargetKind::Sendmail(_) => "sendmail",
+            TargetKind::Smtp(_) => "smtp",
+            TargetKind::Gotify(_) => "gotify",
+            TargetKind::Webhook(_) => "webhook",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SendmailConfig {
+    pub mailto: Vec<String>,
+    pub mailto_user: Vec<String>,
+    pub from_address: Option<String>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpMode {
+    Insecure,
+    Starttls,
+    Tls,
+}
+
+impl SmtpMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpMode::Insecure => "insecure",
+            SmtpMode::Starttls => "starttls",
+            SmtpMode::Tls => "tls",
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpMode::Insecure => 25,
+            SmtpMode::Starttls => 587,
+            SmtpMode::Tls => 465,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpConfig {
+    pub server: String,
+    /// As written; `None` = the mode's default port.
+    pub port: Option<u16>,
+    pub mode: SmtpMode,
+    pub username: Option<String>,
+    /// From the private file.
+    pub password: Option<Secret>,
+    pub mailto: Vec<String>,
+    pub mailto_user: Vec<String>,
+    pub from_address: String,
+    pub author: Option<String>,
+}
+
+impl SmtpConfig {
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or_else(|| self.mode.default_port())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GotifyConfig {
+    pub server: String,
+    /// From the private file; `None` when there is no private section.
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpMethod {
+    Post,
+    Put,
+    Get,
+}
+
+impl HttpMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Post => "post",
+            HttpMethod::Put => "put",
+            HttpMethod::Get => "get",
+        }
+    }
+}
+
+/// A webhook `header` entry: `name=NAME,value=BASE64`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookHeader {
+    pub name: String,
+    /// Base64 of a template, still encoded (decoded at delivery, checked by validation).
+    pub value: Option<String>,
+}
+
+/// A private webhook `secret` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookSecret {
+    pub name: String,
+    /// Base64 of the value, still encoded.
+    pub value: Option<Secret>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookConfig {
+    pub method: HttpMethod,
+    /// A template; already checked against the HTTP-URL pattern.
+    pub url: String,
+    pub header: Vec<WebhookHeader>,
+    /// Base64 of the body template, still encoded.
+    pub body: Option<String>,
+    /// From the private file.
+    pub secret: Vec<WebhookSecret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    All,
+    Any,
+}
+
+impl MatchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchMode::All => "all",
+            MatchMode::Any => "any",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pub name: String,
+    pub origin: Origin,
+    pub comment: Option<String>,
+    pub disable: bool,
+    pub line: usize,
+    pub mode: MatchMode,
+    pub invert_match: bool,
+    /// Each rule keeps its text as written (for explain and list) and its line.
+    pub match_field: Vec<Located<(String, FieldRule)>>,
+    pub match_severity: Vec<Located<(String, SeverityRule)>>,
+    pub match_calendar: Vec<Located<(String, CalendarRule)>>,
+    pub target: Vec<Located<String>>,
+}
+
+impl Matcher {
+    pub fn has_rules(&self) -> bool {
+        !(self.match_field.is_empty()
+            && self.match_severity.is_empty()
+            && self.match_calendar.is_empty())
+    }
+}
+
+/// How bad a finding is; decides exit status of `validate` and whether other commands run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Upstream would refuse the configuration: nothing runs except `validate` (exit 78).
+    LoadError,
+    /// Loads, but something will certainly go wrong: `validate` fails, others proceed.
+    ValidationError,
+    /// `validate` exits 0 unless `--strict`.
+    Warning,
+}
+
+/// One problem found in the configuration, printed as `FILE:LINE: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub file: PathBuf,
+    /// `None` for findings about a whole file.
+    pub line: Option<usize>,
+    pub kind: FindingKind,
+    /// Never contains a secret value.
+    pub message: String,
+}
+
+impl Finding {
+    pub fn is_error(&self) -> bool {
+        self.kind != FindingKind::Warning
+    }
+}
+
+/// `FILE:LINE: message`, `FILE:LINE: warning: message`, or without `:LINE` for whole files.
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        f.write_str(": ")?;
+        if self.kind == FindingKind::Warning {
+            f.write_str("warning: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}

@@ -1,0 +1,445 @@
+//! The raw section-config reader: splits a file into sections of `KEY VALUE` lines, keeping
+//! line numbers, and collects syntax errors instead of stopping at the first one. It knows
+//! nothing of section types or properties; `schema` gives the sections their meaning.
+
+/// A syntax problem at one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// One `KEY VALUE` line of a section, value already trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawProperty {
+    pub key: String,
+    pub value: String,
+    pub line: usize,
+}
+
+/// A section as written: header, property lines in file order, and the syntax errors met
+/// inside it (any such error makes the section unusable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawSection {
+    pub section_type: String,
+    pub name: String,
+    pub line: usize,
+    pub properties: Vec<RawProperty>,
+    pub errors: Vec<LineError>,
+}
+
+/// A whole file: its sections and the errors found between sections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawFile {
+    pub sections: Vec<RawSection>,
+    pub errors: Vec<LineError>,
+}
+
+pub const COMMENT_HINT: &str = "(comment lines are not supported in this file)";
+const EXPECTED_HEADER: &str = "syntax error: expected a section header 'TYPE: NAME'";
+const EXPECTED_PROPERTY: &str = "syntax error: expected an indented property line or a blank line";
+
+enum State {
+    Between,
+    /// After a line that is not a header: ignore everything up to the next blank line.
+    Skipping,
+    Inside(RawSection),
+}
+
+/// Splits `text` into lines as the section-config format does: at `\n`, with one `\r`
+/// before it (or at the very end) removed. Yields (line number, line).
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line))
+        .enumerate()
+        .map(|(index, line)| (index + 1, line))
+}
+
+pub fn is_blank(line: &str) -> bool {
+    line.chars().all(char::is_whitespace)
+}
+
+/// `TYPE: NAME` → (TYPE, NAME), both trimmed; `None` when the line is no header at all.
+pub fn parse_header(line: &str) -> Option<(&str, &str)> {
+    let first = line.chars().next()?;
+    if !first.is_alphabetic() {
+        return None;
+    }
+    let (section_type, name) = line.split_once(':')?;
+    let section_type = section_type.trim();
+    if section_type.is_empty() {
+        return None;
+    }
+    Some((section_type, name.trim()))
+}
+
+/// An indented line → (KEY, VALUE), or `Err(KEY)` when there is no white space after the key.
+fn parse_property(line: &str) -> Result<(&str, &str), &str> {
+    let line = line.trim_start();
+    match line.char_indices().find(|(_, c)| c.is_whitespace()) {
+        Some((at, separator)) => {
+            let key = &line[..at];
+            let value = &line[at + separator.len_utf8()..];
+            Ok((key, value.trim()))
+        }
+        None => Err(line),
+    }
+}
+
+pub fn read(text: &str) -> RawFile {
+    let mut file = RawFile::default();
+    let mut state = State::Between;
+    for (number, line) in lines(text) {
+        state = match state {
+            State::Between | State::Skipping if is_blank(line) => State::Between,
+            State::Skipping => State::Skipping,
+            State::Between => match parse_header(line) {
+                Some((section_type, name)) => State::Inside(RawSection {
+                    section_type: section_type.to_string(),
+                    name: name.to_string(),
+                    line: number,
+                    properties: Vec::new(),
+                    errors: Vec::new(),
+                }),
+                None if line.trim_start().starts_with('#') => {
+                    file.errors.push(LineError {
+                        line: number,
+                        message: format!("{EXPECTED_HEADER} {COMMENT_HINT}"),
+                    });
+                    State::Between
+                }
+                None => {
+                    file.errors.push(LineError {
+                        line: number,
+                        message: EXPECTED_HEADER.to_string(),
+                    });
+                    State::Skipping
+                }
+            },
+            State::Inside(section) if is_blank(line) => {
+                file.sections.push(section);
+                State::Between
+            }
+            State::Inside(mut section) => {
+                let indented = line.chars().next().is_some_and(char::is_whitespace);
+                if !indented {
+                    let message = if line.starts_with('#') {
+                        format!("{EXPECTED_PROPERTY} {COMMENT_HINT}")
+                    } else {
+                        EXPECTED_PROPERTY.to_string()
+                    };
+                    section.errors.push(LineError {
+                        line: number,
+                        message,
+                    });
+                } else {
+                    match parse_property(line) {
+                        Ok((key, value)) => section.properties.push(RawProperty {
+                            key: key.to_string(),
+                            value: value.to_string(),
+                            line: number,
+                        }),
+                        // `#comment` alone is reported by the schema as an unknown property
+                        // with the comment hint, like `# comment` with a value.
+                        Err(key) if key.starts_with('#') => section.properties.push(RawProperty {
+                            key: key.to_string(),
+                            value: String::new(),
+                            line: number,
+                        }),
+                        Err(key) => section.errors.push(LineError {
+                            line: number,
+                            message: format!("property '{key}' has no value"),
+                        }),
+                    }
+                }
+                State::Inside(section)
+            }
+        };
+    }
+    if let State::Inside(section) = state {
+        file.sections.push(section);
+    }
+    file
+}
+
+/// Writes sections back in canonical form: `TYPE: NAME`, one tab-indented `KEY VALUE` line per
+/// property, a blank line between sections. Reading the result gives the same sections.
+pub fn write(sections: &[RawSection]) -> String {
+    let mut out = String::new();
+    for (index, section) in sections.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        out.push_str(&section.section_type);
+        out.push_str(": ");
+        out.push_str(&section.name);
+        out.push('\n');
+        for property in &section.properties {
+            out.push('\t');
+            out.push_str(&property.key);
+            out.push(' ');
+            out.push_str(&property.value);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(section: &RawSection) -> Vec<(&str, &str, usize)> {
+        section
+            .properties
+            .iter()
+            .map(|p| (p.key.as_str(), p.value.as_str(), p.line))
+            .collect()
+    }
+
+    #[test]
+    fn header_variants() {
+        for line in [
+            "sendmail:x",
+            "sendmail: x",
+            "sendmail :  x  ",
+            "sendmail:\tx\t",
+        ] {
+            assert_eq!(parse_header(line), Some(("sendmail", "x")), "{line:?}");
+        }
+        assert_eq!(parse_header("smtp:"), Some(("smtp", "")));
+        assert_eq!(parse_header("smtp: a:b"), Some(("smtp", "a:b")));
+        assert_eq!(parse_header(" smtp: x"), None);
+        assert_eq!(parse_header("1smtp: x"), None);
+        assert_eq!(parse_header("smtp x"), None);
+        assert_eq!(parse_header("ä: x"), Some(("ä", "x")));
+        assert_eq!(parse_header(""), None);
+    }
+
+    #[test]
+    fn property_lines() {
+        let file = read("smtp: a\n\tcomment a  b  \n  server   h \n\tusername \n");
+        assert!(file.errors.is_empty());
+        let section = &file.sections[0];
+        assert!(section.errors.is_empty());
+        assert_eq!(
+            props(section),
+            vec![
+                ("comment", "a  b", 2),
+                ("server", "h", 3),
+                ("username", "", 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn key_without_value() {
+        let file = read("smtp: a\n\tserver\n\tmode tls\n");
+        let section = &file.sections[0];
+        assert_eq!(
+            section.errors,
+            vec![LineError {
+                line: 2,
+                message: "property 'server' has no value".into()
+            }]
+        );
+        assert_eq!(props(section), vec![("mode", "tls", 3)]);
+    }
+
+    #[test]
+    fn tab_only_line_ends_section() {
+        let file = read("sendmail: a\n\tmailto x\n\t\n\tmailto y\n");
+        assert_eq!(file.sections.len(), 1);
+        assert_eq!(props(&file.sections[0]), vec![("mailto", "x", 2)]);
+        assert_eq!(file.errors.len(), 1);
+        assert_eq!(file.errors[0].line, 4);
+        assert_eq!(file.errors[0].message, EXPECTED_HEADER);
+    }
+
+    #[test]
+    fn comments() {
+        let file = read("# top\nsendmail: a\n\t# indented\n#col0\n");
+        assert_eq!(file.errors[0].line, 1);
+        assert!(file.errors[0].message.ends_with(COMMENT_HINT));
+        let section = &file.sections[0];
+        assert_eq!(props(section), vec![("#", "indented", 3)]);
+        assert_eq!(section.errors[0].line, 4);
+        assert!(section.errors[0].message.starts_with(EXPECTED_PROPERTY));
+        assert!(section.errors[0].message.ends_with(COMMENT_HINT));
+        // A comment line between sections does not swallow the next section.
+        let file = read("# a comment\nsendmail: a\n\tmailto x\n");
+        assert_eq!(file.errors.len(), 1);
+        assert_eq!(file.sections.len(), 1);
+        // `#word` alone is handed on as a property for the hint.
+        let file = read("sendmail: a\n\t#word\n");
+        assert_eq!(props(&file.sections[0]), vec![("#word", "", 2)]);
+    }
+
+    #[test]
+    fn header_needs_blank_line_before() {
+        let file = read("sendmail: a\n\tmailto x\nsendmail: b\n\tmailto y\n");
+        assert_eq!(file.sections.len(), 1);
+        let section = &file.sections[0];
+        assert_eq!(section.errors[0].line, 3);
+        assert_eq!(section.errors[0].message, EXPECTED_PROPERTY);
+        assert_eq!(props(section), vec![("mailto", "x", 2), ("mailto", "y", 4)]);
+    }
+
+    #[test]
+    fn garbage_skips_to_blank_line() {
+        let file = read("garbage\n\tmailto x\nsendmail: a\n\nsendmail: b\n");
+        assert_eq!(file.errors.len(), 1);
+        assert_eq!(file.errors[0].line, 1);
+        assert_eq!(file.sections.len(), 1);
+        assert_eq!(file.sections[0].name, "b");
+        assert_eq!(file.sections[0].line, 5);
+        // An indented line between sections is not a header either.
+        let file = read("\n  mailto x\n");
+        assert_eq!(file.errors[0].line, 2);
+    }
+
+    #[test]
+    fn crlf_and_final_newline() {
+        let file = read("sendmail: a\r\n\tmailto x\r\n\r\nsendmail: b\r\n\tmailto y\r");
+        assert!(file.errors.is_empty());
+        assert_eq!(file.sections.len(), 2);
+        assert_eq!(props(&file.sections[0]), vec![("mailto", "x", 2)]);
+        assert_eq!(props(&file.sections[1]), vec![("mailto", "y", 5)]);
+        // Only one \r is removed; a second one stays and is white space at the end of a value.
+        let file = read("sendmail: a\n\tcomment x\r\r\n");
+        assert_eq!(props(&file.sections[0]), vec![("comment", "x", 2)]);
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines() {
+        let file = read("\n\n  \nsendmail: a\n\tmailto x\n\n\n\ngotify: g\n\tserver s");
+        assert_eq!(file.sections[0].line, 4);
+        assert_eq!(file.sections[1].line, 9);
+        assert_eq!(props(&file.sections[1]), vec![("server", "s", 10)]);
+    }
+
+    #[test]
+    fn unicode_white_space() {
+        // U+3000 is white space: it separates key and value, and a line of it is blank.
+        let file = read("sendmail: a\n\u{3000}mailto\u{3000}x\u{3000}\n\u{3000}\nsendmail: b\n");
+        assert!(file.errors.is_empty());
+        assert_eq!(props(&file.sections[0]), vec![("mailto", "x", 2)]);
+        assert_eq!(file.sections.len(), 2);
+    }
+
+    #[test]
+    fn write_is_canonical() {
+        let file = read("sendmail :x\n    mailto  a \n  comment \n\nmatcher:m\n\ttarget x");
+        let text = write(&file.sections);
+        assert_eq!(
+            text,
+            "sendmail: x\n\tmailto a\n\tcomment \n\nmatcher: m\n\ttarget x\n"
+        );
+        assert_eq!(shape(&read(&text).sections), shape(&file.sections));
+    }
+
+    /// Sections without line numbers, for comparing a file with its rewritten form.
+    /// (type, name, [(key, value)]) of one section.
+    pub(crate) type Shape = (String, String, Vec<(String, String)>);
+
+    pub(crate) fn shape(sections: &[RawSection]) -> Vec<Shape> {
+        sections
+            .iter()
+            .map(|s| {
+                let props = s
+                    .properties
+                    .iter()
+                    .map(|p| (p.key.clone(), p.value.clone()))
+                    .collect();
+                (s.section_type.clone(), s.name.clone(), props)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::tests::shape;
+    use super::*;
+
+    /// Lines built from the pieces the reader cares about, so every state is reached.
+    fn line() -> impl Strategy<Value = String> {
+        let word = "[a-zA-Z0-9_.:#-]{0,6}";
+        let space = prop::sample::select(vec!["", " ", "\t", "  ", "\u{3000}", "\r"]);
+        prop_oneof![
+            (word, space.clone(), word, space.clone(), word)
+                .prop_map(|(t, s1, n, s2, v)| format!("{t}{s1}:{s2}{n}{v}")),
+            (
+                space.clone(),
+                word,
+                space.clone(),
+                "[ -~]{0,10}",
+                space.clone()
+            )
+                .prop_map(|(i, k, s, v, e)| format!(" {i}{k}{s}{v}{e}")),
+            space.prop_map(String::from),
+            "[ -~\t\r]{0,12}",
+        ]
+    }
+
+    fn file() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(line(), 0..25),
+            prop::sample::select(vec!["\n", "\r\n"]),
+            any::<bool>(),
+        )
+            .prop_map(|(lines, end, final_newline)| {
+                let mut text = lines.join(end);
+                if final_newline {
+                    text.push_str(end);
+                }
+                text
+            })
+    }
+
+    fn assert_round_trip(file: &RawFile) -> Result<(), TestCaseError> {
+        let text = write(&file.sections);
+        let again = read(&text);
+        prop_assert!(again.errors.is_empty(), "{text:?}: {:?}", again.errors);
+        prop_assert!(again.sections.iter().all(|s| s.errors.is_empty()));
+        prop_assert_eq!(shape(&again.sections), shape(&file.sections));
+        prop_assert_eq!(write(&again.sections), text);
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_any_text(text in any::<String>()) {
+            let _ = read(&text);
+        }
+
+        #[test]
+        fn structured_files_round_trip(text in file()) {
+            let file = read(&text);
+            // Line numbers are in range and increase.
+            let count = text.split('\n').count();
+            for section in &file.sections {
+                prop_assert!(section.line >= 1 && section.line <= count);
+                for p in &section.properties {
+                    prop_assert!(p.line > section.line && p.line <= count);
+                    prop_assert_eq!(p.value.trim(), p.value.as_str());
+                    prop_assert!(!p.key.is_empty() && !p.key.contains(char::is_whitespace));
+                }
+            }
+            let accepted = file.errors.is_empty() && file.sections.iter().all(|s| s.errors.is_empty());
+            if accepted {
+                assert_round_trip(&file)?;
+            }
+        }
+
+        #[test]
+        fn any_sections_round_trip(text in any::<String>()) {
+            let file = read(&text);
+            if file.errors.is_empty() && file.sections.iter().all(|s| s.errors.is_empty()) {
+                assert_round_trip(&file)?;
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Exit statuses (sysexits.h) and how the outcomes of one run merge into one status.
+//! Every command ends here, so a script sees the same status for the same situation.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The statuses pvenotify uses; the numbers are those of sysexits.h.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Ok = 0,
+    /// Bad command line.
+    Usage = 64,
+    /// Bad input data (body, timestamp).
+    DataErr = 65,
+    /// Nothing there to deliver to.
+    Unavailable = 69,
+    /// A bug.
+    Software = 70,
+    /// A retry may succeed.
+    TempFail = 75,
+    /// Refused because of elevated privileges.
+    NoPerm = 77,
+    /// Configuration cannot be loaded or is wrong.
+    Config = 78,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status as u8)
+    }
+}
+
+/// Why a delivery failed, which decides whether retrying makes sense.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureClass {
+    /// Detected locally before anything was sent; a retry cannot fix it (78).
+    Configuration,
+    /// The remote side or the child process failed; a retry may fix it (75).
+    Temporary,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Configuration => "configuration",
+            FailureClass::Temporary => "temporary",
+        }
+    }
+}
+
+impl fmt::Display for FailureClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The status of `send` after its delivery phase (cli.md §8.1): a configuration failure
+/// outranks a temporary one because retrying cannot fix it; 69 when nothing could be
+/// delivered because every selected name was missing.
+pub fn send_status(
+    failures: impl IntoIterator<Item = FailureClass>,
+    all_selected_missing: bool,
+) -> ExitStatus {
+    let mut status = ExitStatus::Ok;
+    for class in failures {
+        match class {
+            FailureClass::Configuration => return ExitStatus::Config,
+            FailureClass::Temporary => status = ExitStatus::TempFail,
+        }
+    }
+    if status == ExitStatus::Ok && all_selected_missing {
+        ExitStatus::Unavailable
+    } else {
+        status
+    }
+}
+
+/// The status of `test-target` for its one delivery.
+pub fn test_target_status(failure: Option<FailureClass>) -> ExitStatus {
+    match failure {
+        None => ExitStatus::Ok,
+        Some(FailureClass::Configuration) => ExitStatus::Config,
+        Some(FailureClass::Temporary) => ExitStatus::TempFail,
+    }
+}
+
+/// The status of `validate`.
+pub fn validate_status(errors: usize, warnings: usize, strict: bool) -> ExitStatus {
+    if errors > 0 || (strict && warnings > 0) {
+        ExitStatus::Config
+    } else {
+        ExitStatus::Ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use FailureClass::*;
+
+    #[test]
+    fn send_all_delivered_is_ok() {
+        assert_eq!(send_status([], false), ExitStatus::Ok);
+    }
+
+    #[test]
+    fn send_configuration_outranks_temporary_in_any_order() {
+        assert_eq!(
+            send_status([Temporary, Configuration], false),
+            ExitStatus::Config
+        );
+        assert_eq!(
+            send_status([Configuration, Temporary], false),
+            ExitStatus::Config
+        );
+    }
+
+    #[test]
+    fn send_temporary_only_is_tempfail() {
+        assert_eq!(
+            send_status([Temporary, Temporary], false),
+            ExitStatus::TempFail
+        );
+    }
+
+    #[test]
+    fn send_all_missing_is_unavailable_but_failures_outrank_it() {
+        assert_eq!(send_status([], true), ExitStatus::Unavailable);
+        assert_eq!(send_status([Temporary], true), ExitStatus::TempFail);
+    }
+
+    #[test]
+    fn test_target_by_class() {
+        assert_eq!(test_target_status(None), ExitStatus::Ok);
+        assert_eq!(test_target_status(Some(Configuration)), ExitStatus::Config);
+        assert_eq!(test_target_status(Some(Temporary)), ExitStatus::TempFail);
+    }
+
+    #[test]
+    fn validate_strict_counts_warnings() {
+        assert_eq!(validate_status(0, 3, false), ExitStatus::Ok);
+        assert_eq!(validate_status(0, 3, true), ExitStatus::Config);
+        assert_eq!(validate_status(1, 0, false), ExitStatus::Config);
+        assert_eq!(validate_status(0, 0, true), ExitStatus::Ok);
+    }
+
+    #[test]
+    fn codes_are_sysexits() {
+        assert_eq!(ExitStatus::Usage.code(), 64);
+        assert_eq!(ExitStatus::DataErr.code(), 65);
+        assert_eq!(ExitStatus::Unavailable.code(), 69);
+        assert_eq!(ExitStatus::TempFail.code(), 75);
+        assert_eq!(ExitStatus::NoPerm.code(), 77);
+        assert_eq!(ExitStatus::Config.code(), 78);
+    }
+}

@@ -1,0 +1,58 @@
+//! The few facts pvenotify reads from the host: its node name and whether a program can
+//! be run. Kept here so the core never touches the host itself.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+/// The kernel's node name (`uname -n`); `localhost` if it cannot be read.
+pub fn node_name() -> String {
+    // SAFETY: uname(2) fills the zeroed struct; the fields are NUL-terminated arrays.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return "localhost".to_string();
+    }
+    let bytes: Vec<u8> = uts
+        .nodename
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    match String::from_utf8(bytes) {
+        Ok(name) if !name.is_empty() => name,
+        _ => "localhost".to_string(),
+    }
+}
+
+/// The node name cut at the first `.`, as Proxmox VE's `hostname` field.
+pub fn short_name(node: &str) -> &str {
+    node.split('.').next().unwrap_or(node)
+}
+
+/// A regular file with some execute bit set.
+pub fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_name_cuts_at_first_dot() {
+        assert_eq!(short_name("pve1.example.com"), "pve1");
+        assert_eq!(short_name("pve1"), "pve1");
+    }
+
+    #[test]
+    fn node_name_is_not_empty() {
+        assert!(!node_name().is_empty());
+    }
+
+    #[test]
+    fn executable_check() {
+        assert!(is_executable(Path::new("/bin/sh")));
+        assert!(!is_executable(Path::new("/etc/passwd")));
+        assert!(!is_executable(Path::new("/nonexistent")));
+        assert!(!is_executable(Path::new("/bin")));
+    }
+}

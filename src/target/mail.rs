@@ -1,0 +1,327 @@
+//! What both mail targets (sendmail and smtp) share: resolving recipients and building the
+//! MIME message. Header encoding and MIME are left to lettre and email-encoding.
+
+use email_encoding::headers::writer::EmailWriter;
+use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+
+use super::DeliveryError;
+use crate::config::Users;
+
+/// Display name used in `From:` when a target sets no `author`.
+pub const DEFAULT_AUTHOR: &str = "Proxmox VE";
+
+/// Recipients of a mail target: `mailto` entries, then the addresses of `mailto-user`
+/// entries, duplicates removed keeping the first. Users without an address are skipped
+/// with a warning; an empty result is a configuration failure.
+pub fn resolve_recipients(
+    target: &str,
+    mailto: &[String],
+    mailto_user: &[String],
+    users: &Users,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>, DeliveryError> {
+    let mut recipients: Vec<String> = Vec::new();
+    let mut add = |address: &str| {
+        if !recipients.iter().any(|r| r == address) {
+            recipients.push(address.to_string());
+        }
+    };
+    for address in mailto {
+        add(address);
+    }
+    for user in mailto_user {
+        match users.email(user) {
+            Ok(Some(address)) => add(address),
+            Ok(None) => warnings.push(format!(
+                "user '{user}' (mailto-user of target '{target}') has no e-mail address in user.cfg; skipped"
+            )),
+            Err(reason) => {
+                return Err(DeliveryError::configuration(format!(
+                    "cannot resolve mailto-user '{user}': user.cfg is unreadable: {reason}"
+                )));
+            }
+        }
+    }
+    if recipients.is_empty() {
+        return Err(DeliveryError::configuration(
+            "no recipients (mailto is empty and no mailto-user has an e-mail address)",
+        ));
+    }
+    Ok(recipients)
+}
+
+/// The parts of a notification mail.
+#[derive(Debug, Clone)]
+pub struct MailContent<'a> {
+    pub author: &'a str,
+    /// Address in `From:`; may be a bare local part (`root`) for sendmail.
+    pub from: &'a str,
+    pub recipients: &'a [String],
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    /// Host part of the `Message-ID`.
+    pub message_id_host: &'a str,
+}
+
+/// Builds the `multipart/alternative` notification mail (targets.md §3).
+///
+/// `From:` and `To:` are written as pre-encoded raw headers because sendmail accepts bare
+/// local parts (`root`), which lettre's `Address` rightly refuses; every address is
+/// checked first so nothing can be injected into a header.
+pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError> {
+    check_address("from-address", content.from)?;
+    for recipient in content.recipients {
+        check_address("recipient", recipient)?;
+    }
+    let placeholder: Mailbox = "pvenotify <pvenotify@localhost.invalid>"
+        .parse()
+        .map_err(|e| DeliveryError::configuration(format!("internal: {e}")))?;
+    let message_id = format!("<{}@{}>", uuid::Uuid::new_v4(), content.message_id_host);
+
+    let mut message = Message::builder()
+        .from(placeholder.clone())
+        .to(placeholder)
+        .subject(content.subject)
+        .message_id(Some(message_id))
+        .raw_header(HeaderValue::new(
+            header_name("Auto-Submitted"),
+            "auto-generated;".to_string(),
+        ))
+        .multipart(MultiPart::alternative_plain_html(
+            content.text.to_string(),
+            content.html.to_string(),
+        ))
+        .map_err(|e| DeliveryError::configuration(format!("cannot build the mail: {e}")))?;
+
+    let from = format!("{} <{}>", encode_display_name(content.author), content.from);
+    let to = content.recipients.join(", ");
+    let headers = message.headers_mut();
+    headers.insert_raw(HeaderValue::dangerous_new_pre_encoded(
+        header_name("From"),
+        from.clone(),
+        from,
+    ));
+    headers.insert_raw(HeaderValue::dangerous_new_pre_encoded(
+        header_name("To"),
+        to.clone(),
+        to,
+    ));
+    Ok(message)
+}
+
+fn header_name(name: &'static str) -> HeaderName {
+    HeaderName::new_from_ascii_str(name)
+}
+
+/// An address usable in a header and on a command line: either a full address lettre
+/// can parse, or a bare local part that the local MTA qualifies.
+fn check_address(what: &str, address: &str) -> Result<(), DeliveryError> {
+    let usable = if address.contains('@') {
+        address.parse::<lettre::Address>().is_ok()
+    } else {
+        !address.is_empty()
+            && !address.starts_with('-')
+            && address
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+    };
+    if usable {
+        Ok(())
+    } else {
+        Err(DeliveryError::configuration(format!(
+            "{what} '{}' is not a usable e-mail address",
+            address.escape_debug()
+        )))
+    }
+}
+
+/// The display name as an RFC 5322 phrase: as is when it is printable ASCII without
+/// specials, in double quotes when it has specials, RFC 2047-encoded (by email-encoding)
+/// when it is not ASCII.
+fn encode_display_name(name: &str) -> String {
+    const SPECIALS: &str = "()<>@,;:\\\"[]=";
+    if name.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
+        if !name.is_empty() && name.trim() == name && !name.contains(|c| SPECIALS.contains(c)) {
+            return name.to_string();
+        }
+        let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+        return format!("\"{escaped}\"");
+    }
+    let mut out = String::new();
+    {
+        let mut writer = EmailWriter::new(&mut out, "From: ".len(), 0, false);
+        // Writing into a String cannot fail.
+        let _ = email_encoding::headers::quoted_string::encode(name, &mut writer);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn users() -> Users {
+        Users::Loaded(BTreeMap::from([
+            ("root@pam".to_string(), "root@example.com".to_string()),
+            ("alice@pve".to_string(), "ops@example.com".to_string()),
+        ]))
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn recipients_mailto_first_then_users_without_duplicates() {
+        let mut warnings = Vec::new();
+        let got = resolve_recipients(
+            "t",
+            &strings(&["ops@example.com", "b@example.com"]),
+            &strings(&["root@pam", "alice@pve", "nobody@pve"]),
+            &users(),
+            &mut warnings,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            ["ops@example.com", "b@example.com", "root@example.com"]
+        );
+        assert_eq!(
+            warnings,
+            [
+                "user 'nobody@pve' (mailto-user of target 't') has no e-mail address in user.cfg; skipped"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_recipients_is_a_configuration_failure() {
+        let err = resolve_recipients("t", &[], &strings(&["x@pve"]), &users(), &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.class, crate::exit::FailureClass::Configuration);
+        assert!(err.message.starts_with("no recipients"), "{}", err.message);
+    }
+
+    #[test]
+    fn unreadable_user_cfg_fails_the_target() {
+        let users = Users::Unreadable("permission denied".into());
+        let err = resolve_recipients("t", &[], &strings(&["root@pam"]), &users, &mut Vec::new())
+            .unwrap_err();
+        assert_eq!(err.class, crate::exit::FailureClass::Configuration);
+        assert!(err.message.contains("user.cfg"), "{}", err.message);
+    }
+
+    fn message(author: &str, from: &str, subject: &str, body: &str) -> String {
+        let recipients = strings(&["a@example.com", "root"]);
+        let html = crate::render::html_body(body);
+        let message = build_message(&MailContent {
+            author,
+            from,
+            recipients: &recipients,
+            subject,
+            text: body,
+            html: &html,
+            message_id_host: "pve1.example.com",
+        })
+        .unwrap();
+        String::from_utf8(message.formatted()).unwrap()
+    }
+
+    fn header<'a>(mail: &'a str, name: &str) -> Vec<&'a str> {
+        let head = mail.split("\r\n\r\n").next().unwrap_or("");
+        head.split("\r\n")
+            .filter_map(|l| l.strip_prefix(name).and_then(|l| l.strip_prefix(": ")))
+            .collect()
+    }
+
+    #[test]
+    fn headers_of_a_notification_mail() {
+        let mail = message(DEFAULT_AUTHOR, "root", "Backup failed", "line 1\nline 2");
+        assert_eq!(header(&mail, "From"), ["Proxmox VE <root>"]);
+        assert_eq!(header(&mail, "To"), ["a@example.com, root"]);
+        assert_eq!(header(&mail, "Subject"), ["Backup failed"]);
+        assert_eq!(header(&mail, "Auto-Submitted"), ["auto-generated;"]);
+        assert_eq!(header(&mail, "MIME-Version"), ["1.0"]);
+        assert_eq!(header(&mail, "Date").len(), 1);
+        let id = header(&mail, "Message-ID");
+        assert_eq!(id.len(), 1);
+        assert!(
+            id[0].starts_with('<') && id[0].ends_with("@pve1.example.com>"),
+            "{id:?}"
+        );
+        let content_type = header(&mail, "Content-Type");
+        assert!(
+            content_type[0].starts_with("multipart/alternative;"),
+            "{content_type:?}"
+        );
+        let plain = mail
+            .find("Content-Type: text/plain; charset=utf-8")
+            .unwrap();
+        let html = mail.find("Content-Type: text/html; charset=utf-8").unwrap();
+        assert!(plain < html, "text part first");
+        assert!(mail.contains("line 1\r\nline 2"));
+        assert!(mail.contains("<html><body><pre>line 1\r\nline 2</pre></body></html>"));
+    }
+
+    #[test]
+    fn authors_with_specials_are_quoted_and_non_ascii_encoded() {
+        let mail = message("PVE (node1)", "pve@example.com", "x", "");
+        assert_eq!(header(&mail, "From"), ["\"PVE (node1)\" <pve@example.com>"]);
+        let mail = message(
+            "Jürgen",
+            "pve@example.com",
+            "Sicherung fehlgeschlagen: Jürgen",
+            "",
+        );
+        assert_eq!(
+            header(&mail, "From"),
+            ["=?utf-8?b?SsO8cmdlbg==?= <pve@example.com>"]
+        );
+        assert!(
+            header(&mail, "Subject")[0].contains("=?utf-8?"),
+            "subject encoded"
+        );
+    }
+
+    #[test]
+    fn unusable_addresses_are_configuration_failures() {
+        for bad in [
+            "a b@example.com",
+            "x>@y",
+            "root\r\nBcc: evil@example.com",
+            "",
+            "-oQ/tmp",
+        ] {
+            let recipients = vec![bad.to_string()];
+            let err = build_message(&MailContent {
+                author: "a",
+                from: "root",
+                recipients: &recipients,
+                subject: "s",
+                text: "",
+                html: "",
+                message_id_host: "h",
+            })
+            .unwrap_err();
+            assert_eq!(
+                err.class,
+                crate::exit::FailureClass::Configuration,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn long_ascii_lines_get_a_safe_encoding() {
+        let long = "x".repeat(2000);
+        let mail = message("a", "root", "s", &long);
+        assert!(
+            mail.lines().all(|l| l.len() <= 998),
+            "no line over 998 bytes"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Delivery: one file per target kind behind the `Endpoint` trait. Delivery code knows
+//! nothing of the command line; it gets the configuration and a small context.
+
+pub mod mail;
+pub mod sendmail;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{Config, Target, TargetKind};
+use crate::exit::FailureClass;
+use crate::notification::Notification;
+
+/// Host specifics that delivery needs; filled in once by the caller.
+#[derive(Debug, Clone)]
+pub struct DeliveryContext {
+    /// The program sendmail targets run (absolute path).
+    pub sendmail: PathBuf,
+    /// Full host name, used in `Message-ID`.
+    pub fqdn: String,
+}
+
+/// A failed delivery: a one-line message without secrets, and whether a retry may help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryError {
+    pub class: FailureClass,
+    pub message: String,
+}
+
+impl DeliveryError {
+    pub fn configuration(message: impl Into<String>) -> Self {
+        DeliveryError {
+            class: FailureClass::Configuration,
+            message: message.into(),
+        }
+    }
+
+    pub fn temporary(message: impl Into<String>) -> Self {
+        DeliveryError {
+            class: FailureClass::Temporary,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One target kind's way of delivering an event.
+pub trait Endpoint {
+    fn name(&self) -> &str;
+    fn type_name(&self) -> &'static str;
+    fn disabled(&self) -> bool;
+    /// Delivers `event`; non-fatal problems (a user without address) go to `warnings`.
+    fn deliver(
+        &self,
+        event: &Notification,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), DeliveryError>;
+}
+
+/// The result of delivering to one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub target: String,
+    #[serde(rename = "type")]
+    pub type_name: &'static str,
+    pub status: OutcomeStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<FailureClass>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeStatus {
+    Delivered,
+    Failed,
+}
+
+impl Outcome {
+    pub fn new(endpoint: &dyn Endpoint, result: Result<(), DeliveryError>) -> Self {
+        let (status, class, error) = match result {
+            Ok(()) => (OutcomeStatus::Delivered, None, None),
+            Err(e) => (OutcomeStatus::Failed, Some(e.class), Some(e.message)),
+        };
+        Outcome {
+            target: endpoint.name().to_string(),
+            type_name: endpoint.type_name(),
+            status,
+            class,
+            error,
+        }
+    }
+
+    pub fn failure(&self) -> Option<FailureClass> {
+        self.class
+    }
+}
+
+/// `NAME (TYPE): delivered` or `NAME (TYPE): failed (CLASS): MESSAGE`.
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): ", self.target, self.type_name)?;
+        match (self.status, self.class, &self.error) {
+            (OutcomeStatus::Failed, Some(class), Some(error)) => {
+                write!(f, "failed ({class}): {error}")
+            }
+            _ => f.write_str("delivered"),
+        }
+    }
+}
+
+/// The endpoint for a configured target.
+pub fn endpoint<'a>(
+    target: &'a Target,
+    config: &'a Config,
+    context: &'a DeliveryContext,
+) -> Box<dyn Endpoint + 'a> {
+    match &target.kind {
+        TargetKind::Sendmail(settings) => Box::new(sendmail::Sendmail {
+            target,
+            settings,
+            config,
+            context,
+        }),
+        TargetKind::Smtp(_) | TargetKind::Gotify(_) | TargetKind::Webhook(_) => {
+            Box::new(NotYetSupported { target })
+        }
+    }
+}
+
+/// Kinds whose delivery is not built yet: reported as a failure, never skipped silently.
+struct NotYetSupported<'a> {
+    target: &'a Target,
+}
+
+impl Endpoint for NotYetSupported<'_> {
+    fn name(&self) -> &str {
+        &self.target.name
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.target.kind.type_name()
+    }
+
+    fn disabled(&self) -> bool {
+        self.target.disable
+    }
+
+    fn deliver(&self, _: &Notification, _: &mut Vec<String>) -> Result<(), DeliveryError> {
+        Err(DeliveryError::configuration(format!(
+            "delivery to {} targets is not supported by this version of pvenotify",
+            self.type_name()
+        )))
+    }
+}

@@ -1,0 +1,303 @@
+//! The `sendmail` target: hands the mail to the local MTA's sendmail program, with the
+//! arguments upstream uses. Unlike upstream, the program's exit status counts, and a hung
+//! program is stopped after a deadline.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use super::mail::{self, DEFAULT_AUTHOR, MailContent};
+use super::{DeliveryContext, DeliveryError, Endpoint};
+use crate::config::{Config, SendmailConfig, Target};
+use crate::notification::Notification;
+use crate::render;
+
+/// How long sendmail may run before it is sent SIGTERM.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+/// How long after SIGTERM before SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+/// How much of sendmail's stderr is kept for the failure message.
+const STDERR_KEEP: usize = 4096;
+
+pub struct Sendmail<'a> {
+    pub target: &'a Target,
+    pub settings: &'a SendmailConfig,
+    pub config: &'a Config,
+    pub context: &'a DeliveryContext,
+}
+
+impl Sendmail<'_> {
+    /// `from-address`, else datacenter.cfg's `email_from`, else bare `root` (the MTA
+    /// qualifies it), as upstream.
+    fn sender(&self) -> &str {
+        self.settings
+            .from_address
+            .as_deref()
+            .or(self.config.datacenter.email_from.as_deref())
+            .unwrap_or("root")
+    }
+}
+
+impl Endpoint for Sendmail<'_> {
+    fn name(&self) -> &str {
+        &self.target.name
+    }
+
+    fn type_name(&self) -> &'static str {
+        "sendmail"
+    }
+
+    fn disabled(&self) -> bool {
+        self.target.disable
+    }
+
+    fn deliver(
+        &self,
+        event: &Notification,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), DeliveryError> {
+        let recipients = mail::resolve_recipients(
+            &self.target.name,
+            &self.settings.mailto,
+            &self.settings.mailto_user,
+            &self.config.users,
+            warnings,
+        )?;
+        let from = self.sender();
+        let html = render::html_body(&event.body);
+        let message = mail::build_message(&MailContent {
+            author: self.settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
+            from,
+            recipients: &recipients,
+            subject: &event.title,
+            text: &event.body,
+            html: &html,
+            message_id_host: &self.context.fqdn,
+        })?;
+        // The local sendmail interface expects LF line ends.
+        let input = crlf_to_lf(&message.formatted());
+
+        let mut args = vec!["-B", "8BITMIME", "-f", from, "--"];
+        args.extend(recipients.iter().map(String::as_str));
+        run(&self.context.sendmail, &args, input, DEADLINE)
+    }
+}
+
+fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut iter = bytes.iter().peekable();
+    while let Some(&b) = iter.next() {
+        if b == b'\r' && iter.peek() == Some(&&b'\n') {
+            continue;
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Runs `program` with `args`, writes `input` to its stdin and waits for it to exit
+/// within `deadline`. Any outcome but exit status 0 in time is a failure.
+pub fn run(
+    program: &Path,
+    args: &[&str],
+    input: Vec<u8>,
+    deadline: Duration,
+) -> Result<(), DeliveryError> {
+    let shown = program.display();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| DeliveryError::configuration(format!("cannot run {shown}: {e}")))?;
+    let pid = child.id();
+
+    // Writing, reading stderr and waiting each get a thread, so that a child which
+    // neither reads nor exits cannot block us past the deadline.
+    let mut stdin = child.stdin.take();
+    let writer = thread::spawn(move || match stdin.take() {
+        Some(mut pipe) => pipe.write_all(&input),
+        None => Ok(()),
+    });
+    let mut stderr = child.stderr.take();
+    let reader = thread::spawn(move || {
+        let mut kept = Vec::new();
+        if let Some(pipe) = stderr.as_mut() {
+            let _ = pipe.take(STDERR_KEEP as u64).read_to_end(&mut kept);
+            // Drain the rest so the child never blocks on a full pipe.
+            let _ = std::io::copy(pipe, &mut std::io::sink());
+        }
+        kept
+    });
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+
+    let status = match rx.recv_timeout(deadline) {
+        Ok(status) => status,
+        Err(_) => {
+            signal(pid, libc::SIGTERM);
+            if rx.recv_timeout(KILL_GRACE).is_err() {
+                signal(pid, libc::SIGKILL);
+            }
+            return Err(DeliveryError::temporary(format!(
+                "{shown} did not finish within {} s and was stopped",
+                deadline.as_secs()
+            )));
+        }
+    }
+    .map_err(|e| DeliveryError::temporary(format!("waiting for {shown} failed: {e}")))?;
+
+    let written = writer.join().unwrap_or(Ok(()));
+    let stderr = reader.join().unwrap_or_default();
+    let first_line = String::from_utf8_lossy(&stderr)
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| one_line(l.trim()))
+        .unwrap_or_default();
+
+    if !status.success() {
+        let how = match status.code() {
+            Some(code) => format!("exited with status {code}"),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                format!("was killed by signal {}", status.signal().unwrap_or(0))
+            }
+        };
+        let detail = if first_line.is_empty() {
+            String::new()
+        } else {
+            format!(": {first_line}")
+        };
+        return Err(DeliveryError::temporary(format!("{shown} {how}{detail}")));
+    }
+    if let Err(e) = written {
+        return Err(DeliveryError::temporary(format!(
+            "{shown} closed its input early: {e}"
+        )));
+    }
+    Ok(())
+}
+
+fn signal(pid: u32, signal: libc::c_int) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
+/// Control characters become spaces and the text is cut at 200 characters, so remote
+/// text stays on one line.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn script(dir: &Path, body: &str) -> std::path::PathBuf {
+        let path = dir.join("fake-sendmail");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[test]
+    fn crlf_becomes_lf_but_lone_cr_stays() {
+        assert_eq!(crlf_to_lf(b"a\r\nb\rc\r\n"), b"a\nb\rc\n");
+    }
+
+    #[test]
+    fn passes_args_and_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let program = script(
+            dir.path(),
+            &format!("echo \"$@\" > {0}; cat >> {0}", out.display()),
+        );
+        run(
+            &program,
+            &["-f", "x", "--", "a@b"],
+            b"hello\n".to_vec(),
+            DEADLINE,
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out).unwrap(),
+            "-f x -- a@b\nhello\n"
+        );
+    }
+
+    #[test]
+    fn non_zero_exit_is_temporary_with_first_stderr_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = script(
+            dir.path(),
+            "cat >/dev/null; echo '' >&2; echo 'queue full' >&2; exit 75",
+        );
+        let err = run(&program, &[], b"x".to_vec(), DEADLINE).unwrap_err();
+        assert_eq!(err.class, crate::exit::FailureClass::Temporary);
+        assert!(
+            err.message.ends_with("exited with status 75: queue full"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn missing_program_is_configuration() {
+        let err = run(
+            Path::new("/nonexistent/sendmail"),
+            &[],
+            Vec::new(),
+            DEADLINE,
+        )
+        .unwrap_err();
+        assert_eq!(err.class, crate::exit::FailureClass::Configuration);
+        assert!(
+            err.message
+                .starts_with("cannot run /nonexistent/sendmail: "),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn hung_program_is_stopped_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = script(dir.path(), "exec sleep 30");
+        let started = std::time::Instant::now();
+        let err = run(&program, &[], Vec::new(), Duration::from_millis(300)).unwrap_err();
+        assert_eq!(err.class, crate::exit::FailureClass::Temporary);
+        assert!(
+            err.message.contains("did not finish within"),
+            "{}",
+            err.message
+        );
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn killed_by_signal_is_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = script(dir.path(), "kill -9 $$");
+        let err = run(&program, &[], Vec::new(), DEADLINE).unwrap_err();
+        assert!(
+            err.message.contains("killed by signal 9"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! `validate` end to end: exit statuses, every finding reported, the shipped example.
+
+mod fixture;
+
+use fixture::{ConfigDir, stderr_of, stdout_of};
+
+#[test]
+fn valid_directory_exits_0() {
+    let dir = ConfigDir::new("sendmail: t1\n\tmailto a@example.com\n");
+    dir.write("user.cfg", "user:root@pam:1:0:::root@example.com:::\n");
+    let out = dir
+        .cmd(&["--sendmail", "/bin/sh", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    assert_eq!(stdout_of(&out), "configuration is valid\n");
+}
+
+#[test]
+fn every_error_is_reported_and_exit_is_78() {
+    let dir = ConfigDir::new(
+        "sendmail: t1\n\tmailto a@example.com\n\tadress x\n\n\
+         matcher: m1\n\tmatch-calendar mon-fry 9-17\n\ttarget t1\n\n\
+         matcher: n1\n\ttarget backup-tema\n",
+    );
+    let out = dir.cmd(&["validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let text = stdout_of(&out);
+    let file = dir.file("notifications.cfg");
+    let file = file.display();
+    for expected in [
+        format!("{file}:3: unknown property 'adress' for section type 'sendmail'"),
+        format!(
+            "{file}:6: property 'match-calendar': unable to parse 'mon-fry 9-17': unknown weekday 'fry'"
+        ),
+        format!("{file}:10: matcher 'n1': target 'backup-tema' does not exist"),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.ends_with("warnings") || last.ends_with("warning"),
+        "{last}"
+    );
+    assert!(last.starts_with("3 errors"), "{last}");
+}
+
+#[test]
+fn pvenotify_only_syntax_is_a_warning_with_exit_0_unless_strict() {
+    let dir = ConfigDir::new(
+        "sendmail: t1\n\tmailto a@example.com\n\n\
+         matcher: m1\n\tmatch-calendar mon-fri 22:00-06:00\n\tmatch-calendar 18:00-24:00\n\ttarget t1\n",
+    );
+    dir.write("user.cfg", "user:root@pam:1:0:::root@example.com:::\n");
+    let out = dir
+        .cmd(&["--sendmail", "/bin/sh", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    let text = stdout_of(&out);
+    assert!(
+        text.contains("accepted by pvenotify but rejected by Proxmox VE"),
+        "{text}"
+    );
+    assert!(text.contains(":5: warning: "), "{text}");
+    assert!(text.contains(":6: warning: "), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("configuration is valid, "),
+        "{text}"
+    );
+
+    let out = dir
+        .cmd(&["--sendmail", "/bin/sh", "validate", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+}
+
+#[test]
+fn json_findings() {
+    let dir = ConfigDir::new("bogus: x\n");
+    let out = dir
+        .cmd(&["--output-format", "json", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["valid"], false);
+    assert!(json["errors"].as_u64().unwrap() >= 1);
+    let finding = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["line"] == 1)
+        .expect("finding on line 1");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["message"], "unknown section type 'bogus'");
+}
+
+#[test]
+fn quiet_prints_only_errors() {
+    let dir = ConfigDir::new("sendmail: t1\n\tmailto a@example.com\n\tadress x\n");
+    let out = dir.cmd(&["-q", "validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let text = stdout_of(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(!text.contains("warning"), "{text}");
+}
+
+#[test]
+fn unreadable_file_is_an_error() {
+    let dir = ConfigDir::new("");
+    std::fs::create_dir(dir.file("notifications.cfg")).unwrap();
+    let out = dir.cmd(&["validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(stdout_of(&out).contains(&dir.file("notifications.cfg").display().to_string()));
+    assert!(!stderr_of(&out).contains("panicked"));
+}
+
+#[test]
+fn shipped_example_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/pve");
+    let out = fixture::pvenotify()
+        .args(["--config-dir", example, "--sendmail", "/bin/sh", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout_of(&out));
+    // It shows off pvenotify-only calendar syntax, which validate points out.
+    assert!(stdout_of(&out).contains("accepted by pvenotify but rejected by Proxmox VE"));
+}
