@@ -131,3 +131,31 @@ fn shipped_example_is_valid() {
     // It shows off pvenotify-only calendar syntax, which validate points out.
     assert!(stdout_of(&out).contains("accepted by pvenotify but rejected by Proxmox VE"));
 }
+
+#[test]
+fn each_kind_of_bad_config_names_file_line_and_key() {
+    let dir = ConfigDir::new(
+        "matcher: m1\n\tmode ALL\n\tmatch-field regex:type=(abc\n\ttarget t1\n\n\
+         smtp: relay\n\tserver mail.example.com\n\n\
+         sendmail: t1\n\tmailto a@example.com\n\n\
+         sendmail: t1\n\tmailto b@example.com\n\n\
+         gotify: ph\n\tserver https://g.example.com\n",
+    );
+    let out = dir.cmd(&["validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let text = stdout_of(&out);
+    let file = dir.file("notifications.cfg");
+    let file = file.display();
+    for expected in [
+        format!("{file}:2: property 'mode': 'ALL' is not one of: all, any"),
+        format!("{file}:3: property 'match-field': invalid regex '(abc': "),
+        format!("{file}:6: section 'smtp: relay': required property 'from-address' is missing"),
+        format!("{file}:12: section name 't1' already used at line 9"),
+        format!("{file}:15: gotify target 'ph' has no token"),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in:\n{text}");
+    }
+    // One line per finding, no panics, errors never on stderr twice.
+    assert!(text.lines().all(|l| !l.contains('\r')));
+    assert!(!stderr_of(&out).contains("panicked"));
+}
