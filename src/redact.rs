@@ -20,9 +20,55 @@ pub fn reduce_url(url: &str) -> String {
     format!("{scheme}://{host}{tail}")
 }
 
+/// Replaces every occurrence of each secret, and of its percent-encoded form, by
+/// `<masked>`, for text that comes from a library or the remote side. Empty secrets are
+/// ignored (they would match everywhere and hide nothing).
+pub fn mask(text: &str, secrets: &[&str]) -> String {
+    let mut masked = text.to_string();
+    let mut forms: Vec<String> = Vec::new();
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        forms.push(secret.to_string());
+        forms.push(percent_encode_all(secret));
+        forms.push(percent_encode_all(secret).to_lowercase());
+    }
+    // Longest first, so a secret containing another is masked whole.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    for form in forms {
+        if masked.contains(&form) {
+            masked = masked.replace(&form, "<masked>");
+        }
+    }
+    masked
+}
+
+/// Percent-encodes every byte outside the unreserved set, the form a secret takes in a URL.
+fn percent_encode_all(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_plain_and_percent_encoded_secrets() {
+        let text = "401 for https://h/?token=s3cr%2Ft and s3cr/t";
+        assert_eq!(
+            mask(text, &["s3cr/t"]),
+            "401 for https://h/?token=<masked> and <masked>"
+        );
+        assert_eq!(mask("x%2ft", &["x/t"]), "<masked>");
+        assert_eq!(mask("nothing", &["", "zz"]), "nothing");
+        assert_eq!(mask("abcdef", &["abc", "abcdef"]), "<masked>");
+    }
 
     #[test]
     fn reduces_to_scheme_host_port() {

@@ -1,8 +1,11 @@
 //! Delivery: one file per target kind behind the `Endpoint` trait. Delivery code knows
 //! nothing of the command line; it gets the configuration and a small context.
 
+pub mod gotify;
 pub mod mail;
 pub mod sendmail;
+pub mod smtp;
+pub mod webhook;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -130,34 +133,23 @@ pub fn endpoint<'a>(
             config,
             context,
         }),
-        TargetKind::Smtp(_) | TargetKind::Gotify(_) | TargetKind::Webhook(_) => {
-            Box::new(NotYetSupported { target })
-        }
-    }
-}
-
-/// Kinds whose delivery is not built yet: reported as a failure, never skipped silently.
-struct NotYetSupported<'a> {
-    target: &'a Target,
-}
-
-impl Endpoint for NotYetSupported<'_> {
-    fn name(&self) -> &str {
-        &self.target.name
-    }
-
-    fn type_name(&self) -> &'static str {
-        self.target.kind.type_name()
-    }
-
-    fn disabled(&self) -> bool {
-        self.target.disable
-    }
-
-    fn deliver(&self, _: &Notification, _: &mut Vec<String>) -> Result<(), DeliveryError> {
-        Err(DeliveryError::configuration(format!(
-            "delivery to {} targets is not supported by this version of pvenotify",
-            self.type_name()
-        )))
+        TargetKind::Smtp(settings) => Box::new(smtp::Smtp {
+            target,
+            settings,
+            config,
+            context,
+        }),
+        TargetKind::Gotify(settings) => Box::new(gotify::Gotify {
+            target,
+            settings,
+            config,
+            context,
+        }),
+        TargetKind::Webhook(settings) => Box::new(webhook::Webhook {
+            target,
+            settings,
+            config,
+            context,
+        }),
     }
 }
