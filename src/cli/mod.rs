@@ -84,6 +84,7 @@ impl<'a> Host<'a> {
         DeliveryContext {
             sendmail: self.cli.sendmail.clone(),
             fqdn: self.fqdn.clone(),
+            verbose: self.cli.verbose > 0,
         }
     }
 

@@ -21,8 +21,10 @@ use crate::notification::Notification;
 pub struct DeliveryContext {
     /// The program sendmail targets run (absolute path).
     pub sendmail: PathBuf,
-    /// Full host name, used in `Message-ID`.
+    /// Full host name, used in `Message-ID` and SMTP `EHLO`.
     pub fqdn: String,
+    /// `-v` given: failure messages may carry more (masked) detail from the remote side.
+    pub verbose: bool,
 }
 
 /// A failed delivery: a one-line message without secrets, and whether a retry may help.
