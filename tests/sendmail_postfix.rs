@@ -131,3 +131,32 @@ fn default_sender_root_is_qualified_by_postfix() {
     let from = mail.header("From").expect("From");
     assert!(from.starts_with("Proxmox VE <root"), "{from}");
 }
+
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn test_target_reaches_the_relay_through_postfix() {
+    let svc = services();
+    let marker = unique_marker("pf-test");
+    let dir = ConfigDir::new(&format!(
+        "sendmail: ops\n\tmailto {marker}@example.com\n\tfrom-address pve@example.com\n"
+    ));
+    let out = dir
+        .cmd(&[
+            "--sendmail",
+            svc.sendmail.to_str().unwrap(),
+            "test-target",
+            "ops",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mail = svc.wait_for_mail(
+        |m| m.rcpt_tos().iter().any(|r| r.contains(&marker)),
+        DEFAULT_TIMEOUT,
+    );
+    assert_eq!(mail.header("Subject").as_deref(), Some("Test notification"));
+    assert!(
+        mail.text()
+            .contains("This is a test of the notification target 'ops'.")
+    );
+}

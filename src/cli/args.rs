@@ -74,6 +74,13 @@ pub enum Command {
     /// configuration, 69 when nothing is there to deliver to.
     Send(SendArgs),
 
+    /// Send a test notification to one target, bypassing the matchers (also when the
+    /// target is disabled).
+    ///
+    /// Exit status: 0 when it was delivered, 75 or 78 when it failed (temporary or
+    /// configuration), 69 when there is no such target.
+    TestTarget(TestTargetArgs),
+
     /// Check every configuration file and print every problem as FILE:LINE: message.
     ///
     /// Exit status: 0 when there is no error, 78 otherwise.
@@ -122,6 +129,13 @@ pub struct SendArgs {
     /// Route only: print for every matcher which rule matched and why (implies --dry-run).
     #[arg(long)]
     pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestTargetArgs {
+    /// Name of the target, as in notifications.cfg.
+    #[arg(value_name = "NAME")]
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

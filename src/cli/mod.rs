@@ -2,9 +2,11 @@
 //! returns its exit status. Nothing outside this module knows clap.
 
 pub mod args;
+mod deliver;
 mod list;
 mod output;
 mod send;
+mod test_target;
 mod validate;
 
 use clap::Parser;
@@ -41,6 +43,7 @@ fn run(cli: &Cli) -> ExitStatus {
     let host = Host::detect(cli);
     match &cli.command {
         Command::Send(args) => send::run(args, &host, &out),
+        Command::TestTarget(args) => test_target::run(&args.name, &host, &out),
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
     }

@@ -7,13 +7,14 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::args::SendArgs;
+use super::deliver::{ResultJson, deliver_all};
 use super::{Host, Output};
 use crate::exit::{self, ExitStatus};
 use crate::explain::explain_text;
 use crate::matcher::MatcherTrace;
 use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
 use crate::routing::{self, Routing, SkipReason, Skipped};
-use crate::target::{self, Outcome};
+use crate::target::Outcome;
 
 /// Bodies larger than this are refused (exit 65).
 pub const MAX_BODY: u64 = 4 * 1024 * 1024;
@@ -93,29 +94,8 @@ fn deliver(
         out.note("no matcher selected a target");
     }
 
-    let context = host.delivery_context();
     let mut warnings = routing.warnings.clone();
-    let mut outcomes = Vec::with_capacity(routing.selected.len());
-    for name in &routing.selected {
-        let Some(target) = config.targets.get(name) else {
-            continue;
-        };
-        let endpoint = target::endpoint(target, config, &context);
-        let mut delivery_warnings = Vec::new();
-        out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
-        let result = endpoint.deliver(event, &mut delivery_warnings);
-        for warning in delivery_warnings {
-            out.warning(&warning);
-            warnings.push(warning);
-        }
-        let outcome = Outcome::new(endpoint.as_ref(), result);
-        if outcome.failure().is_some() {
-            out.error_line(&outcome.to_string());
-        } else {
-            out.info_line(&outcome.to_string());
-        }
-        outcomes.push(outcome);
-    }
+    let outcomes = deliver_all(event, &routing.selected, config, host, out, &mut warnings);
 
     let status = exit::send_status(
         outcomes.iter().filter_map(Outcome::failure),
@@ -125,7 +105,7 @@ fn deliver(
         out.error("nothing was delivered: every selected target does not exist");
     }
     if out.is_json() {
-        out.json(&SendJson {
+        out.json(&ResultJson {
             event,
             results: &outcomes,
             skipped: &routing.skipped,
@@ -142,16 +122,6 @@ struct ExplainJson<'a> {
     matchers: &'a [MatcherTrace],
     selected: &'a [String],
     skipped: &'a [Skipped],
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "kebab-case")]
-struct SendJson<'a> {
-    event: &'a Notification,
-    results: &'a [Outcome],
-    skipped: &'a [Skipped],
-    warnings: &'a [String],
-    exit_status: i32,
 }
 
 type Failure = (ExitStatus, String);

@@ -1,0 +1,62 @@
+//! Delivering one event to a list of targets and reporting it, shared by `send` and
+//! `test-target`: an outcome line per target on stderr as it finishes, and the result
+//! object of cli.md §3.5 on stdout in JSON mode.
+
+use serde::Serialize;
+
+use super::{Host, Output};
+use crate::config::Config;
+use crate::notification::Notification;
+use crate::routing::Skipped;
+use crate::target::{self, Outcome};
+
+/// Delivers `event` to each of `names` in order; a failure never stops the rest.
+/// Warnings raised while delivering are printed and appended to `warnings`.
+pub(super) fn deliver_all(
+    event: &Notification,
+    names: &[String],
+    config: &Config,
+    host: &Host<'_>,
+    out: &Output,
+    warnings: &mut Vec<String>,
+) -> Vec<Outcome> {
+    let context = host.delivery_context();
+    let mut outcomes = Vec::with_capacity(names.len());
+    for name in names {
+        let Some(target) = config.targets.get(name) else {
+            continue;
+        };
+        let endpoint = target::endpoint(target, config, &context);
+        out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
+        let started = std::time::Instant::now();
+        let mut delivery_warnings = Vec::new();
+        let result = endpoint.deliver(event, &mut delivery_warnings);
+        out.debug(&format!(
+            "{name}: finished after {} ms",
+            started.elapsed().as_millis()
+        ));
+        for warning in delivery_warnings {
+            out.warning(&warning);
+            warnings.push(warning);
+        }
+        let outcome = Outcome::new(endpoint.as_ref(), result);
+        if outcome.failure().is_some() {
+            out.error_line(&outcome.to_string());
+        } else {
+            out.info_line(&outcome.to_string());
+        }
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+/// The JSON result of a delivering run (`send`, `test-target`, later `forward-mail`).
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(super) struct ResultJson<'a> {
+    pub event: &'a Notification,
+    pub results: &'a [Outcome],
+    pub skipped: &'a [Skipped],
+    pub warnings: &'a [String],
+    pub exit_status: i32,
+}
