@@ -9,7 +9,7 @@ Profiles:
   full     every matcher has a realistic mix of rules and 1-3 targets; targets carry
            comments, headers and bodies (about 150 bytes per matcher).
   compact  the same kinds of sections and rules, but short names, one target per
-           matcher and about 0.4 rules per matcher (about 40 bytes per matcher), so
+           matcher and a rule in one matcher of three (about 40 bytes per matcher), so
            that 100,000 matchers fit into the 4 MiB size limit of notifications.cfg.
 
 Usage: gen_config.py --matchers N --targets M --out DIR [--profile full|compact] [--seed S]

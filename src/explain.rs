@@ -29,7 +29,7 @@ pub fn explain_text(routing: &Routing) -> String {
             let label = format!("  {} {} ", rule.kind, rule.rule);
             let dots = RULE_COLUMN.saturating_sub(label.chars().count()).max(3);
             let _ = write!(out, "{label}{} {}", ".".repeat(dots), rule.result);
-            if let Some(detail) = &rule.detail {
+            if let Some(detail) = rule.detail() {
                 let _ = write!(out, " ({detail})");
             }
             out.push('\n');

@@ -21,25 +21,25 @@ pub enum SkipReason {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct Skipped {
-    pub target: String,
+pub struct Skipped<'a> {
+    pub target: &'a str,
     pub reason: SkipReason,
-    pub named_by: Vec<String>,
+    pub named_by: Vec<&'a str>,
 }
 
-/// The result of routing one event.
+/// The result of routing one event; borrows names from the configuration.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Routing {
+pub struct Routing<'a> {
     /// One trace per matcher, in name order.
-    pub matchers: Vec<MatcherTrace>,
+    pub matchers: Vec<MatcherTrace<'a>>,
     /// Existing, enabled, de-duplicated target names, sorted.
-    pub selected: Vec<String>,
-    pub skipped: Vec<Skipped>,
+    pub selected: Vec<&'a str>,
+    pub skipped: Vec<Skipped<'a>>,
     /// Missing targets and matchers that failed to evaluate.
     pub warnings: Vec<String>,
 }
 
-impl Routing {
+impl Routing<'_> {
     /// True when names were selected but every one of them is missing, so nothing at all
     /// can be delivered although the configuration meant to (exit 69 for `send`).
     pub fn all_selected_missing(&self) -> bool {
@@ -53,14 +53,14 @@ impl Routing {
 }
 
 /// Routes `event` through every matcher of `config`, with local time in `tz`.
-pub fn route<Tz: TimeZone>(config: &Config, event: &Notification, tz: &Tz) -> Routing
+pub fn route<'a, Tz: TimeZone>(config: &'a Config, event: &Notification, tz: &Tz) -> Routing<'a>
 where
     Tz::Offset: std::fmt::Display,
 {
     let mut traces = Vec::with_capacity(config.matchers.len());
     let mut warnings = Vec::new();
     // name → matchers that named it, kept sorted by name through the BTreeMap.
-    let mut named: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut named: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
 
     for matcher in config.matchers.values() {
         let trace = matcher::evaluate(matcher, event, tz);
@@ -73,8 +73,10 @@ where
         if trace.matched && !matcher.disable {
             for target in &matcher.target {
                 let by = named.entry(target.value.as_str()).or_default();
-                if !by.contains(&matcher.name) {
-                    by.push(matcher.name.clone());
+                // Each matcher is visited once, so a repeat can only be the last entry;
+                // `contains` here made many matchers naming one target quadratic.
+                if by.last() != Some(&matcher.name.as_str()) {
+                    by.push(&matcher.name);
                 }
             }
         }
@@ -92,17 +94,17 @@ where
                     ));
                 }
                 skipped.push(Skipped {
-                    target: name.to_string(),
+                    target: name,
                     reason: SkipReason::DoesNotExist,
                     named_by,
                 });
             }
             Some(target) if target.disable => skipped.push(Skipped {
-                target: name.to_string(),
+                target: name,
                 reason: SkipReason::Disabled,
                 named_by,
             }),
-            Some(_) => selected.push(name.to_string()),
+            Some(_) => selected.push(name),
         }
     }
 

@@ -14,7 +14,7 @@ use crate::target::{self, Outcome};
 /// Warnings raised while delivering are printed and appended to `warnings`.
 pub(super) fn deliver_all(
     event: &Notification,
-    names: &[String],
+    names: &[&str],
     config: &Config,
     host: &Host<'_>,
     out: &Output,
@@ -23,7 +23,7 @@ pub(super) fn deliver_all(
     let context = host.delivery_context();
     let mut outcomes = Vec::with_capacity(names.len());
     for name in names {
-        let Some(target) = config.targets.get(name) else {
+        let Some(target) = config.targets.get(*name) else {
             continue;
         };
         let endpoint = target::endpoint(target, config, &context);
@@ -56,7 +56,7 @@ pub(super) fn deliver_all(
 pub(super) struct ResultJson<'a> {
     pub event: &'a Notification,
     pub results: &'a [Outcome],
-    pub skipped: &'a [Skipped],
+    pub skipped: &'a [Skipped<'a>],
     pub warnings: &'a [String],
     pub exit_status: i32,
 }

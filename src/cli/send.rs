@@ -44,17 +44,32 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
     for warning in &routing.warnings {
         out.warning(warning);
     }
+    let status = report_or_deliver(args, &event, &routing, host, out, config);
+    // The process ends right after; freeing a large configuration piece by piece
+    // costs more than all routing does.
+    std::mem::forget(routing);
+    std::mem::forget(loaded);
+    status
+}
 
+fn report_or_deliver(
+    args: &SendArgs,
+    event: &Notification,
+    routing: &Routing,
+    host: &Host<'_>,
+    out: &Output,
+    config: &crate::config::Config,
+) -> ExitStatus {
     if args.explain {
         if out.is_json() {
             out.json(&ExplainJson {
-                event: &event,
+                event,
                 matchers: &routing.matchers,
                 selected: &routing.selected,
                 skipped: &routing.skipped,
             });
         } else {
-            out.stdout(&explain_text(&routing));
+            out.stdout(&explain_text(routing));
         }
         return ExitStatus::Ok;
     }
@@ -71,7 +86,7 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
         return ExitStatus::Ok;
     }
 
-    deliver(&event, &routing, host, out, &loaded.config)
+    deliver(event, routing, host, out, config)
 }
 
 fn deliver(
@@ -85,7 +100,7 @@ fn deliver(
         if skipped.reason == SkipReason::Disabled {
             let kind = config
                 .targets
-                .get(&skipped.target)
+                .get(skipped.target)
                 .map_or("?", |t| t.kind.type_name());
             out.note(&format!("{} ({kind}): skipped: disabled", skipped.target));
         }
@@ -119,9 +134,9 @@ fn deliver(
 #[derive(Serialize)]
 struct ExplainJson<'a> {
     event: &'a Notification,
-    matchers: &'a [MatcherTrace],
-    selected: &'a [String],
-    skipped: &'a [Skipped],
+    matchers: &'a [MatcherTrace<'a>],
+    selected: &'a [&'a str],
+    skipped: &'a [Skipped<'a>],
 }
 
 type Failure = (ExitStatus, String);

@@ -30,7 +30,7 @@ pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
         Fields::new(),
     );
     let mut warnings = Vec::new();
-    let names = [name.to_string()];
+    let names = [name];
     let outcomes = deliver_all(&event, &names, config, host, out, &mut warnings);
     let status = exit::test_target_status(outcomes.first().and_then(|o| o.failure()));
     if out.is_json() {

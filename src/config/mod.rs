@@ -18,7 +18,7 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -244,7 +244,8 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
     for error in &raw.errors {
         findings.load_error(error.line, error.message.clone());
     }
-    let mut header_lines: BTreeMap<String, usize> = BTreeMap::new();
+    // Hashing beats ordered comparison here: names often share long prefixes.
+    let mut header_lines: HashMap<String, usize> = HashMap::with_capacity(raw.sections.len());
     for raw_section in &raw.sections {
         let checked = schema::check(raw_section, side, findings);
         let (name, line) = match &checked {
@@ -264,7 +265,9 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
         }
         match checked {
             Checked::Valid(section) => {
-                file.invalid.remove(&name);
+                if !file.invalid.is_empty() {
+                    file.invalid.remove(&name);
+                }
                 file.sections.insert(name, section);
             }
             Checked::Invalid { .. } | Checked::BadHeader => {

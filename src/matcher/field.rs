@@ -1,7 +1,9 @@
 //! `match-field`: the rule that tests one metadata field of the event, either against
 //! a list of exact values (`exact:FIELD=V1,V2`) or with a regex search (`regex:FIELD=REGEX`).
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock};
 
 use crate::notification::{Fields, is_valid_field_name};
 
@@ -35,9 +37,7 @@ impl FieldRule {
         }
         let field = field.to_string();
         if is_regex {
-            let regex = regex::Regex::new(pattern).map_err(|err| {
-                format!("invalid regex '{pattern}': {}", one_line(&err.to_string()))
-            })?;
+            let regex = compile(pattern)?;
             Ok(FieldRule::Regex { field, regex })
         } else {
             let values = pattern.split(',').map(|v| v.trim().to_string()).collect();
@@ -83,6 +83,23 @@ fn one_line(message: &str) -> String {
         .filter(|line| !line.is_empty() && !line.chars().all(|c| c == '^' || c == '~'))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Compiles `pattern`, reusing an earlier compilation of the same text. Large
+/// configurations repeat a few patterns thousands of times, and compiling a Unicode-aware
+/// regex costs far more than matching with it (a `Regex` clone shares the automaton).
+fn compile(pattern: &str) -> Result<regex::Regex, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(regex) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(regex);
+    }
+    let regex = regex::Regex::new(pattern)
+        .map_err(|err| format!("invalid regex '{pattern}': {}", one_line(&err.to_string())))?;
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(pattern.to_string(), regex.clone());
+    }
+    Ok(regex)
 }
 
 /// Canonical text that parses back to an equal rule.

@@ -5,39 +5,45 @@ pub mod calendar;
 pub mod field;
 pub mod severity;
 
-use chrono::TimeZone;
-use serde::Serialize;
+use chrono::{DateTime, FixedOffset, TimeZone};
+use serde::{Serialize, Serializer};
 
 use crate::config::{MatchMode, Matcher};
 use crate::notification::Notification;
 
 /// One rule's own result, in file order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RuleTrace {
+pub struct RuleTrace<'a> {
     /// `match-field`, `match-severity` or `match-calendar`.
     pub kind: &'static str,
     /// The rule as written in the file.
-    pub rule: String,
+    pub rule: &'a str,
     pub result: bool,
-    /// Extra context: the local time a calendar rule was tested against.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    /// The local time a calendar rule was tested against. Kept unformatted because
+    /// only `--explain` shows it, and formatting it for every rule is costly.
+    #[serde(
+        rename = "local-time",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_local_time"
+    )]
+    pub local_time: Option<DateTime<FixedOffset>>,
     #[serde(skip)]
     line: usize,
 }
 
-/// The evaluation of one matcher.
+/// The evaluation of one matcher; borrows from the configuration, so evaluating
+/// thousands of matchers copies nothing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct MatcherTrace {
-    pub name: String,
+pub struct MatcherTrace<'a> {
+    pub name: &'a str,
     pub disabled: bool,
     pub mode: MatchMode,
     pub invert_match: bool,
-    pub rules: Vec<RuleTrace>,
+    pub rules: Vec<RuleTrace<'a>>,
     pub no_rules: bool,
     pub matched: bool,
-    pub targets: Vec<String>,
+    pub targets: Vec<&'a str>,
     /// Set when a rule could not be evaluated (the matcher then does not match).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -48,19 +54,23 @@ pub struct MatcherTrace {
 /// Mode applies across all rules whatever their kind, which is what upstream's
 /// per-kind-then-across-kinds combination amounts to. A matcher without rules matches
 /// even when inverted (upstream behaviour, kept: the default matcher relies on it).
-pub fn evaluate<Tz: TimeZone>(matcher: &Matcher, event: &Notification, tz: &Tz) -> MatcherTrace
+pub fn evaluate<'a, Tz: TimeZone>(
+    matcher: &'a Matcher,
+    event: &Notification,
+    tz: &Tz,
+) -> MatcherTrace<'a>
 where
     Tz::Offset: std::fmt::Display,
 {
     let mut trace = MatcherTrace {
-        name: matcher.name.clone(),
+        name: &matcher.name,
         disabled: matcher.disable,
         mode: matcher.mode,
         invert_match: matcher.invert_match,
         rules: Vec::new(),
         no_rules: !matcher.has_rules(),
         matched: false,
-        targets: matcher.target.iter().map(|t| t.value.clone()).collect(),
+        targets: matcher.target.iter().map(|t| t.value.as_str()).collect(),
         error: None,
     };
     if matcher.disable {
@@ -71,9 +81,9 @@ where
         let (text, field_rule) = &rule.value;
         trace.rules.push(RuleTrace {
             kind: "match-field",
-            rule: text.clone(),
+            rule: text,
             result: field_rule.matches(&event.fields),
-            detail: None,
+            local_time: None,
             line: rule.line,
         });
     }
@@ -81,22 +91,16 @@ where
         let (text, severity_rule) = &rule.value;
         trace.rules.push(RuleTrace {
             kind: "match-severity",
-            rule: text.clone(),
+            rule: text,
             result: severity_rule.matches(event.severity),
-            detail: None,
+            local_time: None,
             line: rule.line,
         });
     }
     for rule in &matcher.match_calendar {
         let (text, calendar_rule) = &rule.value;
-        let (result, detail) = match calendar_rule.matches_timestamp(event.timestamp, tz) {
-            Some((result, local)) => (
-                result,
-                Some(format!(
-                    "local time {}",
-                    local.format("%a %Y-%m-%d %H:%M %:z")
-                )),
-            ),
+        let (result, local_time) = match calendar_rule.matches_timestamp(event.timestamp, tz) {
+            Some((result, local)) => (result, Some(local.fixed_offset())),
             None => {
                 trace.error = Some(format!(
                     "match-calendar '{text}': local time of timestamp {} cannot be computed",
@@ -107,9 +111,9 @@ where
         };
         trace.rules.push(RuleTrace {
             kind: "match-calendar",
-            rule: text.clone(),
+            rule: text,
             result,
-            detail,
+            local_time,
             line: rule.line,
         });
     }
@@ -125,6 +129,28 @@ where
     trace
 }
 
+impl RuleTrace<'_> {
+    /// The explain text's note on the rule, e.g. `local time Mon 2024-06-03 23:30 +00:00`.
+    pub fn detail(&self) -> Option<String> {
+        self.local_time
+            .map(|t| format!("local time {}", format_local(&t)))
+    }
+}
+
+fn format_local(time: &DateTime<FixedOffset>) -> String {
+    time.format("%a %Y-%m-%d %H:%M %:z").to_string()
+}
+
+fn serialize_local_time<S: Serializer>(
+    time: &Option<DateTime<FixedOffset>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serializer.serialize_str(&format_local(time)),
+        None => serializer.serialize_none(),
+    }
+}
+
 fn combine(mode: MatchMode, results: impl Iterator<Item = bool>) -> bool {
     let mut results = results;
     match mode {
@@ -133,7 +159,7 @@ fn combine(mode: MatchMode, results: impl Iterator<Item = bool>) -> bool {
     }
 }
 
-impl MatcherTrace {
+impl MatcherTrace<'_> {
     /// The combination line of the explain trace, e.g. `not all(true, true) = false`.
     pub fn combination(&self) -> String {
         let results: Vec<String> = self.rules.iter().map(|r| r.result.to_string()).collect();

@@ -111,7 +111,11 @@ fn config_a() -> Config {
 }
 
 fn selected(config: &Config, event: &Notification) -> Vec<String> {
-    route(config, event, &Utc).selected
+    route(config, event, &Utc)
+        .selected
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 use Severity::*;
@@ -168,7 +172,7 @@ fn missing_target_warns_and_others_still_selected() {
         routing.warnings,
         ["matcher 'typo' names target 'mial-to-root', which does not exist"]
     );
-    assert!(routing.selected.contains(&"mail-to-root".to_string()));
+    assert!(routing.selected.contains(&"mail-to-root"));
     assert!(!routing.all_selected_missing());
     let missing = routing
         .skipped
@@ -190,9 +194,9 @@ fn disabled_target_is_skipped_with_every_matcher_that_named_it() {
     assert_eq!(
         routing.skipped,
         [Skipped {
-            target: "old-pager".into(),
+            target: "old-pager",
             reason: SkipReason::Disabled,
-            named_by: vec!["cluster".into()],
+            named_by: vec!["cluster"],
         }]
     );
 }
