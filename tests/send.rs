@@ -589,9 +589,18 @@ fn json_result_lists_every_outcome_and_the_exit_status() {
         .collect();
     assert_eq!(names, ["archive", "backup-team", "phone"]);
     assert_eq!(results[0]["status"], "delivered");
-    // gotify delivery is not built yet: reported, never silently skipped.
+    // `phone` has no private section, so no token: a configuration failure before
+    // anything is sent, reported and never silently skipped (README row 8).
     assert_eq!(results[2]["status"], "failed");
     assert_eq!(results[2]["class"], "configuration");
+    assert!(
+        results[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no token configured"),
+        "{}",
+        results[2]
+    );
     assert_eq!(json["exit-status"], 78);
     assert_eq!(out.status.code(), Some(78));
     assert_eq!(json["skipped"][0]["target"], "old-pager");
@@ -654,7 +663,7 @@ fn quiet_leaves_only_failures() {
     let stderr = stderr_of(&out);
     assert!(!stderr.contains("delivered"), "{stderr}");
     assert!(
-        stderr.contains("phone (gotify): failed (configuration)"),
+        stderr.contains("phone (gotify): failed (configuration): no token configured"),
         "{stderr}"
     );
 }

@@ -2,9 +2,11 @@
 //! nothing of the command line; it gets the configuration and a small context.
 
 pub mod gotify;
+pub mod http;
 pub mod mail;
 pub mod sendmail;
 pub mod smtp;
+pub mod template;
 pub mod webhook;
 
 use std::fmt;

@@ -1,0 +1,507 @@
+//! The HTTP client shared by the gotify and webhook targets (targets.md §6–7): one request
+//! within 10 s, through datacenter.cfg's `http_proxy` only (environment proxies are
+//! ignored), TLS 1.2+ against the system trust store, no redirects followed, and every
+//! failure turned into a one-line, masked [`DeliveryError`] that shows URLs reduced.
+
+use std::io::{ErrorKind, Read};
+use std::time::Duration;
+
+use ureq::http::{HeaderName, HeaderValue, Uri};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::{Agent, Proxy, ProxyProtocol, RequestBuilder};
+
+use super::DeliveryError;
+use crate::config::datacenter::{HttpProxy, parse_http_proxy};
+use crate::config::{Datacenter, HttpMethod};
+use crate::redact;
+
+/// The whole request: DNS, connect, proxy, TLS, send, response headers and body.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of a response body is read (and then ignored, or searched for an error text).
+pub const RESPONSE_LIMIT: u64 = 64 * 1024;
+/// Remote text quoted in a message is cut here.
+const QUOTE_LIMIT: usize = 200;
+
+/// Every secret value known while delivering; anything printed passes through `mask`.
+#[derive(Default, Clone)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    pub fn new(values: impl IntoIterator<Item = String>) -> Self {
+        let mut secrets = Secrets::default();
+        for value in values {
+            secrets.add(value);
+        }
+        secrets
+    }
+
+    pub fn add(&mut self, value: impl Into<String>) {
+        let value = value.into();
+        if !value.is_empty() {
+            self.0.push(value);
+        }
+    }
+
+    /// `text` with every secret (plain or percent-encoded) replaced by `<masked>`.
+    pub fn mask(&self, text: &str) -> String {
+        let values: Vec<&str> = self.0.iter().map(String::as_str).collect();
+        redact::mask(text, &values)
+    }
+
+    pub fn mask_error(&self, error: DeliveryError) -> DeliveryError {
+        DeliveryError {
+            class: error.class,
+            message: self.mask(&error.message),
+        }
+    }
+}
+
+/// Control characters become spaces and the text is cut at 200 characters, so quoted
+/// remote text stays on one line.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .take(QUOTE_LIMIT)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `text` as an absolute `http`/`https` URL with a host, or `None`.
+pub fn parse_http_url(text: &str) -> Option<Uri> {
+    let uri: Uri = text.parse().ok()?;
+    let scheme = uri.scheme_str()?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    match uri.host() {
+        Some(host) if !host.is_empty() => Some(uri),
+        _ => None,
+    }
+}
+
+/// Whether `name` can be sent as a header name (an HTTP token).
+pub fn is_valid_header_name(name: &str) -> bool {
+    HeaderName::from_bytes(name.as_bytes()).is_ok()
+}
+
+/// Why `value` cannot be sent as a header value, if it cannot.
+pub fn header_value_problem(value: &str) -> Option<&'static str> {
+    if value.contains(['\r', '\n']) {
+        return Some("has a line break (CR or LF) in its value");
+    }
+    if HeaderValue::from_bytes(value.as_bytes()).is_err() {
+        return Some("has a control character in its value");
+    }
+    None
+}
+
+/// One request to send.
+pub struct Request {
+    pub method: HttpMethod,
+    /// Checked with [`parse_http_url`].
+    pub url: Uri,
+    /// The URL as messages show it (see [`redact::reduce_url`]).
+    pub shown: String,
+    /// In order; checked with [`is_valid_header_name`] and
+    /// [`header_value_problem`]. Names keep their spelling on the wire.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A response with any status; the body is cut at [`RESPONSE_LIMIT`].
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// `HTTP 401 Unauthorized`.
+    pub fn status_line(&self) -> String {
+        let reason = ureq::http::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason());
+        match reason {
+            Some(reason) => format!("HTTP {} {reason}", self.status),
+            None => format!("HTTP {}", self.status),
+        }
+    }
+
+    /// 2xx: success. 3xx: the configured URL is wrong (redirects are not followed, README
+    /// row 12). Anything else: the remote side failed, a retry may help.
+    pub fn check(&self, shown: &str) -> Result<(), DeliveryError> {
+        match self.status {
+            200..=299 => Ok(()),
+            300..=399 => Err(DeliveryError::configuration(format!(
+                "{} from {shown}: redirects are not followed; configure the final URL",
+                self.status_line()
+            ))),
+            _ => Err(DeliveryError::temporary(format!(
+                "{} from {shown}",
+                self.status_line()
+            ))),
+        }
+    }
+}
+
+/// A configured client for one delivery.
+pub struct Client {
+    agent: Agent,
+    proxy: Option<HttpProxy>,
+    secrets: Secrets,
+}
+
+impl Client {
+    /// A client using `http_proxy` of datacenter.cfg when set. `https` says whether the
+    /// trust store is needed. The proxy credentials join `secrets`.
+    pub fn new(
+        datacenter: &Datacenter,
+        https: bool,
+        mut secrets: Secrets,
+    ) -> Result<Client, DeliveryError> {
+        let proxy = match &datacenter.http_proxy {
+            None => None,
+            Some(raw) => {
+                // The parser's reasons never quote the credentials.
+                let parsed = parse_http_proxy(raw.expose()).map_err(|reason| {
+                    DeliveryError::configuration(format!(
+                        "http_proxy in datacenter.cfg cannot be used: {reason}"
+                    ))
+                })?;
+                if let Some(credentials) = &parsed.credentials {
+                    secrets.add(credentials.expose());
+                    if let Some((_, password)) = credentials.expose().split_once(':') {
+                        secrets.add(password);
+                    }
+                }
+                Some(parsed)
+            }
+        };
+        let ureq_proxy = match &proxy {
+            None => None,
+            Some(proxy) => Some(ureq_proxy(proxy).map_err(|e| {
+                secrets.mask_error(DeliveryError::configuration(format!(
+                    "http_proxy in datacenter.cfg cannot be used: {e}"
+                )))
+            })?),
+        };
+
+        let mut config = Agent::config_builder()
+            // `None` also keeps ureq from reading proxies from the environment.
+            .proxy(ureq_proxy)
+            .timeout_global(Some(TIMEOUT))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .user_agent(concat!("pvenotify/", env!("CARGO_PKG_VERSION")))
+            .accept("");
+        if https {
+            config = config.tls_config(
+                TlsConfig::builder()
+                    .root_certs(RootCerts::new_with_certs(&trusted_roots()?))
+                    .build(),
+            );
+        }
+        Ok(Client {
+            agent: config.build().into(),
+            proxy,
+            secrets,
+        })
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    /// Sends `request`; any response, whatever its status, is `Ok`.
+    pub fn send(&self, request: &Request) -> Result<Response, DeliveryError> {
+        let url = request.url.clone();
+        let body = request.body.as_slice();
+        let result = match request.method {
+            HttpMethod::Get if body.is_empty() => {
+                self.with_headers(self.agent.get(url), request).call()
+            }
+            HttpMethod::Get => self
+                .with_headers(self.agent.get(url).force_send_body(), request)
+                .send(body),
+            HttpMethod::Post => self.with_headers(self.agent.post(url), request).send(body),
+            HttpMethod::Put => self.with_headers(self.agent.put(url), request).send(body),
+        };
+        let mut response = result.map_err(|e| self.failure(e, request))?;
+        let status = response.status().as_u16();
+        let mut kept = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(RESPONSE_LIMIT)
+            .read_to_end(&mut kept)
+            .map_err(|e| self.failure(ureq::Error::from(e), request))?;
+        Ok(Response { status, body: kept })
+    }
+
+    fn with_headers<B>(
+        &self,
+        mut builder: RequestBuilder<B>,
+        request: &Request,
+    ) -> RequestBuilder<B> {
+        for (name, value) in &request.headers {
+            builder = builder.header_raw(name, value.as_bytes());
+        }
+        builder
+    }
+
+    /// A transport failure as a masked, one-line message.
+    fn failure(&self, error: ureq::Error, request: &Request) -> DeliveryError {
+        let shown = &request.shown;
+        let origin = shown.strip_suffix("/…").unwrap_or(shown);
+        let host = request.url.host().unwrap_or("");
+        let https = request.url.scheme_str() == Some("https");
+        let via = match &self.proxy {
+            Some(proxy) => format!(" through proxy {}", proxy.authority()),
+            None => String::new(),
+        };
+        let timed_out = || {
+            DeliveryError::temporary(format!(
+                "request to {shown}{via} timed out after {} s",
+                TIMEOUT.as_secs()
+            ))
+        };
+        let unresolvable = |detail: &str| {
+            let what = match &self.proxy {
+                Some(proxy) => format!("cannot resolve proxy host {}", proxy.host),
+                None => format!("cannot resolve host {host}"),
+            };
+            DeliveryError::temporary(if detail.is_empty() {
+                what
+            } else {
+                format!("{what}: {detail}")
+            })
+        };
+        let error = match error {
+            ureq::Error::Timeout(_) => timed_out(),
+            ureq::Error::HostNotFound => unresolvable(""),
+            ureq::Error::Io(e) => {
+                let text = e.to_string();
+                if let Some(detail) = text.strip_prefix("failed to lookup address information: ") {
+                    unresolvable(detail)
+                } else {
+                    match e.kind() {
+                        ErrorKind::TimedOut | ErrorKind::WouldBlock => timed_out(),
+                        ErrorKind::ConnectionRefused => match &self.proxy {
+                            Some(proxy) => DeliveryError::temporary(format!(
+                                "connection to proxy {} refused",
+                                proxy.authority()
+                            )),
+                            None => {
+                                DeliveryError::temporary(format!("connection to {origin} refused"))
+                            }
+                        },
+                        ErrorKind::InvalidData if https => DeliveryError::temporary(format!(
+                            "TLS connection to {origin}{via} failed: {text}"
+                        )),
+                        _ => DeliveryError::temporary(format!(
+                            "connection to {origin}{via} failed: {text}"
+                        )),
+                    }
+                }
+            }
+            ureq::Error::Rustls(e) => {
+                DeliveryError::temporary(format!("TLS connection to {origin}{via} failed: {e}"))
+            }
+            ureq::Error::Tls(e) => {
+                DeliveryError::temporary(format!("TLS connection to {origin}{via} failed: {e}"))
+            }
+            ureq::Error::ConnectProxyFailed(reason) => {
+                let port = request
+                    .url
+                    .port_u16()
+                    .unwrap_or(if https { 443 } else { 80 });
+                let proxy = self
+                    .proxy
+                    .as_ref()
+                    .map(HttpProxy::authority)
+                    .unwrap_or_default();
+                // ureq says "proxy server responded 407/407"; show it as a status line.
+                let reason = reason
+                    .strip_prefix("proxy server responded ")
+                    .and_then(|codes| codes.split('/').next())
+                    .and_then(|code| code.parse::<u16>().ok())
+                    .map(|status| {
+                        Response {
+                            status,
+                            body: Vec::new(),
+                        }
+                        .status_line()
+                    })
+                    .unwrap_or(reason);
+                DeliveryError::temporary(format!(
+                    "proxy {proxy} could not open a connection to {host}:{port}: {reason}"
+                ))
+            }
+            ureq::Error::Protocol(e) => {
+                DeliveryError::temporary(format!("invalid HTTP response from {origin}: {e}"))
+            }
+            ureq::Error::BadUri(_) | ureq::Error::Http(_) => DeliveryError::configuration(format!(
+                "cannot build the request to {shown}: {error}"
+            )),
+            other => DeliveryError::temporary(format!("request to {shown}{via} failed: {other}")),
+        };
+        DeliveryError {
+            class: error.class,
+            message: one_line_keep(&self.secrets.mask(&error.message)),
+        }
+    }
+}
+
+/// Control characters become spaces (no length cut: our own message around the quote).
+fn one_line_keep(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// ureq's form of the proxy; the credentials go into `Proxy-Authorization: Basic` as
+/// written (ureq percent-encodes them here and decodes them again).
+fn ureq_proxy(proxy: &HttpProxy) -> Result<Proxy, ureq::Error> {
+    let mut builder = Proxy::builder(ProxyProtocol::Http)
+        .host(&proxy.host)
+        .port(proxy.port);
+    if let Some(credentials) = &proxy.credentials {
+        let (user, password) = credentials
+            .expose()
+            .split_once(':')
+            .unwrap_or((credentials.expose(), ""));
+        builder = builder.username(user).password(password);
+    }
+    builder.build()
+}
+
+/// The system trust store (honouring `SSL_CERT_FILE`/`SSL_CERT_DIR`). Having none at all
+/// is a host setup problem.
+fn trusted_roots() -> Result<Vec<Certificate<'static>>, DeliveryError> {
+    let loaded = rustls_native_certs::load_native_certs();
+    if loaded.certs.is_empty() {
+        let reason = loaded
+            .errors
+            .first()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default();
+        return Err(DeliveryError::configuration(one_line_keep(&format!(
+            "no trusted CA certificates found in the system store{reason}"
+        ))));
+    }
+    Ok(loaded
+        .certs
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use crate::exit::FailureClass;
+
+    #[test]
+    fn masks_every_secret() {
+        let mut secrets = Secrets::new(["tok/en".to_string(), String::new()]);
+        secrets.add("pw");
+        assert_eq!(
+            secrets.mask("a tok/en b tok%2Fen c pw"),
+            "a <masked> b <masked> c <masked>"
+        );
+        let error = secrets.mask_error(DeliveryError::temporary("x pw"));
+        assert_eq!(error.message, "x <masked>");
+        assert_eq!(error.class, FailureClass::Temporary);
+    }
+
+    #[test]
+    fn one_line_replaces_controls_and_cuts() {
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+        assert_eq!(one_line(&"x".repeat(300)).len(), 200);
+    }
+
+    #[test]
+    fn http_urls() {
+        assert!(parse_http_url("https://gotify.example.com/message").is_some());
+        assert!(parse_http_url("http://10.0.0.5:8080").is_some());
+        assert!(parse_http_url("HTTP://h/x?y={z}").is_some());
+        for bad in [
+            "ftp://h/",
+            "/relative",
+            "h:80",
+            "https://",
+            "https:///path",
+            "",
+            "https://h/a b",
+        ] {
+            assert!(parse_http_url(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_checks() {
+        assert!(is_valid_header_name("X-Token"));
+        assert!(!is_valid_header_name("X Token"));
+        assert!(!is_valid_header_name("X:"));
+        assert!(!is_valid_header_name(""));
+        assert_eq!(header_value_problem("abc ä\tx"), None);
+        assert_eq!(
+            header_value_problem("a\r\nInjected: 1"),
+            Some("has a line break (CR or LF) in its value")
+        );
+        assert_eq!(
+            header_value_problem("a\u{0}"),
+            Some("has a control character in its value")
+        );
+    }
+
+    #[test]
+    fn status_classes() {
+        let response = |status| Response {
+            status,
+            body: Vec::new(),
+        };
+        assert!(response(204).check("https://h").is_ok());
+        let err = response(302).check("https://h").unwrap_err();
+        assert_eq!(err.class, FailureClass::Configuration);
+        assert!(err.message.starts_with("HTTP 302 Found from https://h: "));
+        let err = response(401).check("https://h").unwrap_err();
+        assert_eq!(
+            err,
+            DeliveryError::temporary("HTTP 401 Unauthorized from https://h")
+        );
+        let err = response(599).check("https://h/…").unwrap_err();
+        assert_eq!(err, DeliveryError::temporary("HTTP 599 from https://h/…"));
+    }
+
+    #[test]
+    fn bad_proxy_is_a_configuration_failure_without_credentials() {
+        let datacenter = Datacenter {
+            email_from: None,
+            http_proxy: Some(Secret::new("https://user:hunter2@proxy:3128")),
+        };
+        let err = match Client::new(&datacenter, false, Secrets::default()) {
+            Err(err) => err,
+            Ok(_) => panic!("https proxy accepted"),
+        };
+        assert_eq!(err.class, FailureClass::Configuration);
+        assert!(
+            err.message
+                .starts_with("http_proxy in datacenter.cfg cannot be used: ")
+        );
+        assert!(!err.message.contains("hunter2"));
+    }
+
+    #[test]
+    fn proxy_credentials_become_secrets() {
+        let datacenter = Datacenter {
+            email_from: None,
+            http_proxy: Some(Secret::new("http://user:hunter2@127.0.0.1:3128")),
+        };
+        let client = match Client::new(&datacenter, false, Secrets::default()) {
+            Ok(client) => client,
+            Err(err) => panic!("{err}"),
+        };
+        assert_eq!(client.secrets().mask("x hunter2 y"), "x <masked> y");
+        assert_eq!(client.secrets().mask("user:hunter2"), "<masked>");
+    }
+}
