@@ -8,12 +8,12 @@ use super::{Host, Output};
 use crate::config::Config;
 use crate::notification::Notification;
 use crate::routing::Skipped;
-use crate::target::{self, Outcome};
+use crate::target::{self, Delivery, Outcome};
 
 /// Delivers `event` to each of `names` in order; a failure never stops the rest.
 /// Warnings raised while delivering are printed and appended to `warnings`.
 pub(super) fn deliver_all(
-    event: &Notification,
+    delivery: &Delivery<'_>,
     names: &[&str],
     config: &Config,
     host: &Host<'_>,
@@ -30,7 +30,7 @@ pub(super) fn deliver_all(
         out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
         let started = std::time::Instant::now();
         let mut delivery_warnings = Vec::new();
-        let result = endpoint.deliver(event, &mut delivery_warnings);
+        let result = endpoint.deliver(delivery, &mut delivery_warnings);
         out.debug(&format!(
             "{name}: finished after {} ms",
             started.elapsed().as_millis()

@@ -14,7 +14,7 @@ use crate::explain::explain_text;
 use crate::matcher::MatcherTrace;
 use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
 use crate::routing::{self, Routing, SkipReason, Skipped};
-use crate::target::Outcome;
+use crate::target::{Delivery, Outcome};
 
 /// Bodies larger than this are refused (exit 65).
 pub const MAX_BODY: u64 = 4 * 1024 * 1024;
@@ -110,7 +110,14 @@ fn deliver(
     }
 
     let mut warnings = routing.warnings.clone();
-    let outcomes = deliver_all(event, &routing.selected, config, host, out, &mut warnings);
+    let outcomes = deliver_all(
+        &Delivery::event(event),
+        &routing.selected,
+        config,
+        host,
+        out,
+        &mut warnings,
+    );
 
     let status = exit::send_status(
         outcomes.iter().filter_map(Outcome::failure),

@@ -4,6 +4,7 @@ use super::deliver::{ResultJson, deliver_all};
 use super::{Host, Output};
 use crate::exit::{self, ExitStatus};
 use crate::notification::{Fields, Notification, Severity};
+use crate::target::Delivery;
 
 pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
     let loaded = match host.load_config(out) {
@@ -31,7 +32,14 @@ pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
     );
     let mut warnings = Vec::new();
     let names = [name];
-    let outcomes = deliver_all(&event, &names, config, host, out, &mut warnings);
+    let outcomes = deliver_all(
+        &Delivery::event(&event),
+        &names,
+        config,
+        host,
+        out,
+        &mut warnings,
+    );
     let status = exit::test_target_status(outcomes.first().and_then(|o| o.failure()));
     if out.is_json() {
         out.json(&ResultJson {

@@ -2,7 +2,7 @@
 //! a Markdown code fence and a priority derived from the severity (targets.md §6).
 
 use super::http::{self, Client, Request, Secrets};
-use super::{DeliveryContext, DeliveryError, Endpoint};
+use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, GotifyConfig, HttpMethod, Target};
 use crate::notification::{Notification, Severity};
 use crate::redact;
@@ -111,9 +111,10 @@ impl Endpoint for Gotify<'_> {
 
     fn deliver(
         &self,
-        event: &Notification,
+        delivery: &Delivery<'_>,
         _warnings: &mut Vec<String>,
     ) -> Result<(), DeliveryError> {
+        let event = delivery.event;
         let token = match &self.settings.token {
             Some(token) if !token.expose().is_empty() => token.expose(),
             _ => {

@@ -6,7 +6,7 @@ use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
-use super::DeliveryError;
+use super::{DeliveryError, OriginalMail};
 use crate::config::Users;
 
 /// Display name used in `From:` when a target sets no `author`.
@@ -110,6 +110,74 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
         to,
     ));
     Ok(message)
+}
+
+/// The message an smtp target sends for forwarded system mail (forward-mail.md §3.2): new
+/// `From`, `To`, `Date`, `Message-ID` and `Auto-Submitted`, the original subject, MIME
+/// headers and body. Bare LF line ends of the original become CRLF, as SMTP requires.
+pub fn build_forwarded(
+    author: &str,
+    from: &str,
+    recipients: &[String],
+    original: &OriginalMail<'_>,
+    message_id_host: &str,
+) -> Result<Vec<u8>, DeliveryError> {
+    let mut message = build_message(&MailContent {
+        author,
+        from,
+        recipients,
+        subject: original.subject,
+        text: "",
+        html: "",
+        message_id_host,
+    })?;
+    let headers = message.headers_mut();
+    for name in ["Content-Type", "Content-Transfer-Encoding", "MIME-Version"] {
+        headers.remove_raw(name);
+    }
+    let copied = [
+        ("MIME-Version", Some(original.mime_version.unwrap_or("1.0"))),
+        ("Content-Type", original.content_type),
+        (
+            "Content-Transfer-Encoding",
+            original.content_transfer_encoding,
+        ),
+    ];
+    for (name, value) in copied {
+        // Only values that cannot break the header block are copied.
+        if let Some(value) =
+            value.filter(|v| v.chars().all(|c| c.is_ascii() && !c.is_ascii_control()))
+        {
+            headers.insert_raw(HeaderValue::dangerous_new_pre_encoded(
+                header_name(name),
+                value.to_string(),
+                value.to_string(),
+            ));
+        }
+    }
+    let mut bytes = message.headers().to_string().into_bytes();
+    bytes.extend_from_slice(b"\r\n");
+    let mut body = Vec::new();
+    original
+        .source
+        .write_from(original.body_offset, &mut body)
+        .map_err(|e| DeliveryError::temporary(format!("cannot read the forwarded message: {e}")))?;
+    bytes.extend(lf_to_crlf(&body));
+    Ok(bytes)
+}
+
+/// LF → CRLF, leaving existing CRLF alone.
+fn lf_to_crlf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
+    let mut previous = 0u8;
+    for &byte in bytes {
+        if byte == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(byte);
+        previous = byte;
+    }
+    out
 }
 
 fn header_name(name: &'static str) -> HeaderName {
@@ -313,6 +381,46 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    struct Bytes(&'static [u8]);
+
+    impl crate::target::MailSource for Bytes {
+        fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+            out.write_all(&self.0[offset as usize..])
+        }
+    }
+
+    #[test]
+    fn forwarded_mail_keeps_subject_mime_headers_and_body() {
+        let raw: &'static [u8] =
+            b"From: cron@pve1\nSubject: x\nContent-Type: text/plain\n\nline 1\nline 2\r\n";
+        let source = Bytes(raw);
+        let body_offset = raw.windows(2).position(|w| w == b"\n\n").unwrap() as u64 + 2;
+        let original = OriginalMail {
+            source: &source,
+            subject: "Cron <root@pve1> run-parts",
+            mime_version: None,
+            content_type: Some("text/plain; charset=\"us-ascii\""),
+            content_transfer_encoding: Some("7bit"),
+            body_offset,
+        };
+        let recipients = strings(&["a@example.com"]);
+        let bytes =
+            build_forwarded("PVE", "pve@example.com", &recipients, &original, "pve1").unwrap();
+        let mail = String::from_utf8(bytes).unwrap();
+        assert_eq!(header(&mail, "From"), ["PVE <pve@example.com>"]);
+        assert_eq!(header(&mail, "To"), ["a@example.com"]);
+        assert_eq!(header(&mail, "Subject"), ["Cron <root@pve1> run-parts"]);
+        assert_eq!(header(&mail, "MIME-Version"), ["1.0"]);
+        assert_eq!(
+            header(&mail, "Content-Type"),
+            ["text/plain; charset=\"us-ascii\""]
+        );
+        assert_eq!(header(&mail, "Content-Transfer-Encoding"), ["7bit"]);
+        assert_eq!(header(&mail, "Auto-Submitted"), ["auto-generated;"]);
+        assert!(mail.ends_with("\r\n\r\nline 1\r\nline 2\r\n"), "{mail:?}");
+        assert!(!mail.contains("cron@pve1"), "original From dropped");
     }
 
     #[test]

@@ -58,15 +58,51 @@ impl fmt::Display for DeliveryError {
     }
 }
 
+/// What one delivery carries: the event, and for forwarded system mail also the
+/// original message, which mail targets pass on instead of a newly built mail.
+#[derive(Clone, Copy)]
+pub struct Delivery<'a> {
+    pub event: &'a Notification,
+    pub original: Option<&'a OriginalMail<'a>>,
+}
+
+impl<'a> Delivery<'a> {
+    pub fn event(event: &'a Notification) -> Self {
+        Delivery {
+            event,
+            original: None,
+        }
+    }
+}
+
+/// Where the bytes of an original message come from; it may be larger than memory.
+pub trait MailSource: Sync {
+    /// Writes the message from byte `offset` to its end.
+    fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// An original message as mail targets need it (forward-mail.md §3).
+pub struct OriginalMail<'a> {
+    pub source: &'a dyn MailSource,
+    /// Decoded subject.
+    pub subject: &'a str,
+    pub mime_version: Option<&'a str>,
+    /// Rebuilt from the original's type and parameters.
+    pub content_type: Option<&'a str>,
+    pub content_transfer_encoding: Option<&'a str>,
+    /// Where the body starts in the raw bytes.
+    pub body_offset: u64,
+}
+
 /// One target kind's way of delivering an event.
 pub trait Endpoint {
     fn name(&self) -> &str;
     fn type_name(&self) -> &'static str;
     fn disabled(&self) -> bool;
-    /// Delivers `event`; non-fatal problems (a user without address) go to `warnings`.
+    /// Delivers; non-fatal problems (a user without address) go to `warnings`.
     fn deliver(
         &self,
-        event: &Notification,
+        delivery: &Delivery<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<(), DeliveryError>;
 }

@@ -10,9 +10,8 @@ use std::thread;
 use std::time::Duration;
 
 use super::mail::{self, DEFAULT_AUTHOR, MailContent};
-use super::{DeliveryContext, DeliveryError, Endpoint};
+use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SendmailConfig, Target};
-use crate::notification::Notification;
 use crate::render;
 
 /// How long sendmail may run before it is sent SIGTERM.
@@ -56,7 +55,7 @@ impl Endpoint for Sendmail<'_> {
 
     fn deliver(
         &self,
-        event: &Notification,
+        delivery: &Delivery<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<(), DeliveryError> {
         let recipients = mail::resolve_recipients(
@@ -67,6 +66,17 @@ impl Endpoint for Sendmail<'_> {
             warnings,
         )?;
         let from = self.sender();
+        let program = &self.context.sendmail;
+        if let Some(original) = delivery.original {
+            // Forwarded system mail goes on as is; `-N never` keeps a failed onward
+            // delivery from bouncing back into root's mailbox (upstream's arguments).
+            let mut args = vec!["-N", "never", "-f", from, "--"];
+            args.extend(recipients.iter().map(String::as_str));
+            let input = |out: &mut dyn Write| original.source.write_from(0, out);
+            return run(program, &args, &input, DEADLINE);
+        }
+
+        let event = delivery.event;
         let html = render::html_body(&event.body);
         let message = mail::build_message(&MailContent {
             author: self.settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
@@ -78,11 +88,11 @@ impl Endpoint for Sendmail<'_> {
             message_id_host: &self.context.fqdn,
         })?;
         // The local sendmail interface expects LF line ends.
-        let input = crlf_to_lf(&message.formatted());
-
+        let bytes = crlf_to_lf(&message.formatted());
         let mut args = vec!["-B", "8BITMIME", "-f", from, "--"];
         args.extend(recipients.iter().map(String::as_str));
-        run(&self.context.sendmail, &args, input, DEADLINE)
+        let input = |out: &mut dyn Write| out.write_all(&bytes);
+        run(program, &args, &input, DEADLINE)
     }
 }
 
@@ -98,12 +108,15 @@ fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Runs `program` with `args`, writes `input` to its stdin and waits for it to exit
-/// within `deadline`. Any outcome but exit status 0 in time is a failure.
+/// Writes a child's standard input; may be called from another thread.
+pub type Input<'a> = dyn Fn(&mut dyn Write) -> std::io::Result<()> + Sync + 'a;
+
+/// Runs `program` with `args`, feeds it `input` and waits for it to exit within
+/// `deadline`. Any outcome but exit status 0 in time is a failure.
 pub fn run(
     program: &Path,
     args: &[&str],
-    input: Vec<u8>,
+    input: &Input<'_>,
     deadline: Duration,
 ) -> Result<(), DeliveryError> {
     let shown = program.display();
@@ -115,73 +128,76 @@ pub fn run(
         .spawn()
         .map_err(|e| DeliveryError::configuration(format!("cannot run {shown}: {e}")))?;
     let pid = child.id();
+    let stdin = child.stdin.take();
+    let stderr = child.stderr.take();
 
     // Writing, reading stderr and waiting each get a thread, so that a child which
-    // neither reads nor exits cannot block us past the deadline.
-    let mut stdin = child.stdin.take();
-    let writer = thread::spawn(move || match stdin.take() {
-        Some(mut pipe) => pipe.write_all(&input),
-        None => Ok(()),
-    });
-    let mut stderr = child.stderr.take();
-    let reader = thread::spawn(move || {
-        let mut kept = Vec::new();
-        if let Some(pipe) = stderr.as_mut() {
-            let _ = pipe.take(STDERR_KEEP as u64).read_to_end(&mut kept);
-            // Drain the rest so the child never blocks on a full pipe.
-            let _ = std::io::copy(pipe, &mut std::io::sink());
-        }
-        kept
-    });
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait());
-    });
-
-    let status = match rx.recv_timeout(deadline) {
-        Ok(status) => status,
-        Err(_) => {
-            signal(pid, libc::SIGTERM);
-            if rx.recv_timeout(KILL_GRACE).is_err() {
-                signal(pid, libc::SIGKILL);
+    // neither reads nor exits cannot block us past the deadline; once it is killed,
+    // its pipes close and the scoped threads end.
+    thread::scope(|scope| {
+        let writer = scope.spawn(move || match stdin {
+            Some(mut pipe) => input(&mut pipe),
+            None => Ok(()),
+        });
+        let reader = scope.spawn(move || {
+            let mut kept = Vec::new();
+            if let Some(mut pipe) = stderr {
+                let _ = (&mut pipe).take(STDERR_KEEP as u64).read_to_end(&mut kept);
+                // Drain the rest so the child never blocks on a full pipe.
+                let _ = std::io::copy(&mut pipe, &mut std::io::sink());
             }
+            kept
+        });
+        let (tx, rx) = mpsc::channel();
+        scope.spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+
+        let status = match rx.recv_timeout(deadline) {
+            Ok(status) => status,
+            Err(_) => {
+                signal(pid, libc::SIGTERM);
+                if rx.recv_timeout(KILL_GRACE).is_err() {
+                    signal(pid, libc::SIGKILL);
+                }
+                return Err(DeliveryError::temporary(format!(
+                    "{shown} did not finish within {} s and was stopped",
+                    deadline.as_secs()
+                )));
+            }
+        }
+        .map_err(|e| DeliveryError::temporary(format!("waiting for {shown} failed: {e}")))?;
+
+        let written = writer.join().unwrap_or(Ok(()));
+        let stderr = reader.join().unwrap_or_default();
+        let first_line = String::from_utf8_lossy(&stderr)
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| one_line(l.trim()))
+            .unwrap_or_default();
+
+        if !status.success() {
+            let how = match status.code() {
+                Some(code) => format!("exited with status {code}"),
+                None => {
+                    use std::os::unix::process::ExitStatusExt;
+                    format!("was killed by signal {}", status.signal().unwrap_or(0))
+                }
+            };
+            let detail = if first_line.is_empty() {
+                String::new()
+            } else {
+                format!(": {first_line}")
+            };
+            return Err(DeliveryError::temporary(format!("{shown} {how}{detail}")));
+        }
+        if let Err(e) = written {
             return Err(DeliveryError::temporary(format!(
-                "{shown} did not finish within {} s and was stopped",
-                deadline.as_secs()
+                "{shown} closed its input early: {e}"
             )));
         }
-    }
-    .map_err(|e| DeliveryError::temporary(format!("waiting for {shown} failed: {e}")))?;
-
-    let written = writer.join().unwrap_or(Ok(()));
-    let stderr = reader.join().unwrap_or_default();
-    let first_line = String::from_utf8_lossy(&stderr)
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| one_line(l.trim()))
-        .unwrap_or_default();
-
-    if !status.success() {
-        let how = match status.code() {
-            Some(code) => format!("exited with status {code}"),
-            None => {
-                use std::os::unix::process::ExitStatusExt;
-                format!("was killed by signal {}", status.signal().unwrap_or(0))
-            }
-        };
-        let detail = if first_line.is_empty() {
-            String::new()
-        } else {
-            format!(": {first_line}")
-        };
-        return Err(DeliveryError::temporary(format!("{shown} {how}{detail}")));
-    }
-    if let Err(e) = written {
-        return Err(DeliveryError::temporary(format!(
-            "{shown} closed its input early: {e}"
-        )));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn signal(pid: u32, signal: libc::c_int) {
@@ -214,6 +230,10 @@ mod tests {
         path
     }
 
+    fn bytes(data: &'static [u8]) -> impl Fn(&mut dyn Write) -> std::io::Result<()> + Sync {
+        move |out: &mut dyn Write| out.write_all(data)
+    }
+
     #[test]
     fn crlf_becomes_lf_but_lone_cr_stays() {
         assert_eq!(crlf_to_lf(b"a\r\nb\rc\r\n"), b"a\nb\rc\n");
@@ -230,7 +250,7 @@ mod tests {
         run(
             &program,
             &["-f", "x", "--", "a@b"],
-            b"hello\n".to_vec(),
+            &bytes(b"hello\n"),
             DEADLINE,
         )
         .unwrap();
@@ -247,7 +267,7 @@ mod tests {
             dir.path(),
             "cat >/dev/null; echo '' >&2; echo 'queue full' >&2; exit 75",
         );
-        let err = run(&program, &[], b"x".to_vec(), DEADLINE).unwrap_err();
+        let err = run(&program, &[], &bytes(b"x"), DEADLINE).unwrap_err();
         assert_eq!(err.class, crate::exit::FailureClass::Temporary);
         assert!(
             err.message.ends_with("exited with status 75: queue full"),
@@ -261,7 +281,7 @@ mod tests {
         let err = run(
             Path::new("/nonexistent/sendmail"),
             &[],
-            Vec::new(),
+            &bytes(b""),
             DEADLINE,
         )
         .unwrap_err();
@@ -279,7 +299,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let program = script(dir.path(), "exec sleep 30");
         let started = std::time::Instant::now();
-        let err = run(&program, &[], Vec::new(), Duration::from_millis(300)).unwrap_err();
+        let err = run(&program, &[], &bytes(b""), Duration::from_millis(300)).unwrap_err();
         assert_eq!(err.class, crate::exit::FailureClass::Temporary);
         assert!(
             err.message.contains("did not finish within"),
@@ -293,7 +313,7 @@ mod tests {
     fn killed_by_signal_is_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let program = script(dir.path(), "kill -9 $$");
-        let err = run(&program, &[], Vec::new(), DEADLINE).unwrap_err();
+        let err = run(&program, &[], &bytes(b""), DEADLINE).unwrap_err();
         assert!(
             err.message.contains("killed by signal 9"),
             "{}",

@@ -19,9 +19,8 @@ use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
 use super::mail::{self, DEFAULT_AUTHOR, MailContent};
-use super::{DeliveryContext, DeliveryError, Endpoint};
+use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SmtpConfig, SmtpMode, Target};
-use crate::notification::Notification;
 use crate::redact;
 use crate::render;
 
@@ -106,9 +105,10 @@ impl Endpoint for Smtp<'_> {
 
     fn deliver(
         &self,
-        event: &Notification,
+        delivery: &Delivery<'_>,
         warnings: &mut Vec<String>,
     ) -> Result<(), DeliveryError> {
+        let event = delivery.event;
         let settings = self.settings;
         let credentials = self.credentials()?;
         let port = settings.effective_port();
@@ -129,16 +129,30 @@ impl Endpoint for Smtp<'_> {
             .iter()
             .map(|r| parse_address(&self.origin_of(r), r))
             .collect::<Result<Vec<_>, _>>()?;
-        let html = render::html_body(&event.body);
-        let message = mail::build_message(&MailContent {
-            author: settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
-            from: &settings.from_address,
-            recipients: &recipients,
-            subject: &event.title,
-            text: &event.body,
-            html: &html,
-            message_id_host: &self.context.fqdn,
-        })?;
+        let author = settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR);
+        let message = match delivery.original {
+            // Forwarded system mail: new headers around the original body (upstream).
+            Some(original) => mail::build_forwarded(
+                author,
+                &settings.from_address,
+                &recipients,
+                original,
+                &self.context.fqdn,
+            )?,
+            None => {
+                let html = render::html_body(&event.body);
+                mail::build_message(&MailContent {
+                    author,
+                    from: &settings.from_address,
+                    recipients: &recipients,
+                    subject: &event.title,
+                    text: &event.body,
+                    html: &html,
+                    message_id_host: &self.context.fqdn,
+                })?
+                .formatted()
+            }
+        };
 
         let secrets = self.secrets();
         let transaction = Transaction {
@@ -148,7 +162,7 @@ impl Endpoint for Smtp<'_> {
             credentials,
             from,
             to: envelope_to,
-            message: message.formatted(),
+            message,
             step_timeout: STEP_TIMEOUT,
             secrets: secrets.clone(),
             verbose: self.context.verbose,

@@ -9,7 +9,7 @@ use base64::Engine;
 
 use super::http::{self, Client, Request, Secrets};
 use super::template::{self, Part, Renderer};
-use super::{DeliveryContext, DeliveryError, Endpoint};
+use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, Target, WebhookConfig};
 use crate::notification::Notification;
 use crate::redact;
@@ -123,9 +123,10 @@ impl Endpoint for Webhook<'_> {
 
     fn deliver(
         &self,
-        event: &Notification,
+        delivery: &Delivery<'_>,
         _warnings: &mut Vec<String>,
     ) -> Result<(), DeliveryError> {
+        let event = delivery.event;
         let masks = self.masks();
         let result = (|| {
             let request = self.build(event, &masks)?;
@@ -238,18 +239,27 @@ mod tests {
     fn bad_base64_is_a_configuration_failure() {
         let mut s = settings();
         s.secret[1].value = Some(Secret::new("not*base64"));
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(err.class, FailureClass::Configuration);
         assert_eq!(err.message, "secret 'token': invalid base64");
 
         let mut s = settings();
         s.header[0].value = Some("%%%".to_string());
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(err.message, "header 'Content-Type': invalid base64");
 
         let mut s = settings();
         s.body = Some(b64("x").trim_end_matches('=').to_string());
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(err.message, "body: invalid base64");
     }
 
@@ -257,7 +267,10 @@ mod tests {
     fn rendered_url_must_be_http() {
         let mut s = settings();
         s.url = "{{ secrets.token }}".to_string();
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(err.class, FailureClass::Configuration);
         assert_eq!(
             err.message,
@@ -269,7 +282,10 @@ mod tests {
     fn header_injection_is_refused_and_masked() {
         let mut s = settings();
         s.header[1].value = Some(b64("{{ secrets.token }}\r\nX-Evil: 1"));
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(err.class, FailureClass::Configuration);
         assert_eq!(
             err.message,
@@ -277,7 +293,10 @@ mod tests {
         );
         let mut s = settings();
         s.header[1].name = "X Token".to_string();
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(
             err.message,
             "header name 'X Token' is not a valid HTTP header name"
@@ -288,7 +307,10 @@ mod tests {
     fn render_errors_name_the_part_and_hide_secrets() {
         let mut s = settings();
         s.body = Some(b64("{{ url-encode secrets }} hunter2"));
-        let err = with(&s, |w| w.deliver(&event(), &mut Vec::new())).unwrap_err();
+        let err = with(&s, |w| {
+            w.deliver(&Delivery::event(&event()), &mut Vec::new())
+        })
+        .unwrap_err();
         assert_eq!(err.class, FailureClass::Configuration);
         assert!(
             err.message.starts_with("failed to render webhook body: "),
