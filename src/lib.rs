@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod explain;
+pub mod forward;
 pub mod host;
 pub mod matcher;
 pub mod notification;

@@ -1,5 +1,8 @@
 //! The whole command-line definition. Its doc comments are the `--help` text, and the
-//! man pages and completions are generated from it.
+//! man pages and completions are generated from it (`cli::docs`; regenerate with
+//! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`). The first paragraph of a command's doc
+//! comment is its one-line summary (the man page's NAME line), the rest its description;
+//! `after_long_help` only points to the man page and is left out of the man pages.
 
 use std::path::PathBuf;
 
@@ -7,43 +10,83 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::notification::Severity;
 
-/// Proxmox VE notifications from the command line: route events through the matchers of
-/// a Proxmox VE notification configuration and deliver them to its targets.
+/// Proxmox VE notifications from the command line
+///
+/// pvenotify reads the notification configuration of Proxmox VE (notifications.cfg,
+/// priv/notifications.cfg, user.cfg and datacenter.cfg, in /etc/pve unless --config-dir
+/// says otherwise) and never changes it. An event (title, body, severity, time and metadata
+/// fields) is routed by the configured matchers to targets, which deliver it through the
+/// local sendmail, an SMTP relay, Gotify or a webhook.
+///
+/// Standard output carries what a command produces (target names, tables, findings, JSON);
+/// standard error carries one outcome line per delivery, warnings and errors. The exit
+/// status follows sysexits.h: 0 success, 64 bad command line, 65 bad input data, 69 nothing
+/// to deliver to, 70 internal error, 75 a delivery failed and a retry may help, 78
+/// configuration problem.
 #[derive(Debug, Parser)]
-#[command(name = "pvenotify", version, about, max_term_width = 100)]
+#[command(
+    name = "pvenotify",
+    version,
+    max_term_width = 100,
+    after_long_help = "Configuration files, calendar syntax, exit statuses, environment and \
+                       examples: man pvenotify. Each command has its own page, such as \
+                       man pvenotify-send."
+)]
 pub struct Cli {
     /// Directory holding notifications.cfg, priv/notifications.cfg, user.cfg and
     /// datacenter.cfg.
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         value_name = "DIR",
         env = "PVENOTIFY_CONFIG_DIR",
         default_value = "/etc/pve"
     )]
     pub config_dir: PathBuf,
 
-    /// Format of what is printed on standard output.
-    #[arg(long, global = true, value_name = "FORMAT", value_enum, default_value_t = OutputFormat::Text)]
+    /// Format of standard output; errors and warnings stay text on standard error.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = OutputFormat::Text
+    )]
     pub output_format: OutputFormat,
 
-    /// Print notes on standard error; twice for debug detail. Never prints secrets.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    /// Print notes on standard error; twice (-vv) for debug detail such as timings and the
+    /// files read. Never prints secrets.
+    #[arg(
+        short,
+        long,
+        global = true,
+        help_heading = "Global options",
+        action = clap::ArgAction::Count,
+        conflicts_with = "quiet"
+    )]
     pub verbose: u8,
 
     /// Print only errors and failed deliveries on standard error.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
-    /// Host name used for the default `hostname` field and in Message-IDs, instead of
-    /// the kernel's node name.
-    #[arg(long, global = true, value_name = "NAME")]
+    /// Host name for the default hostname field and for Message-IDs. Default: the
+    /// kernel's node name (its first label for the field).
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "NAME"
+    )]
     pub hostname: Option<String>,
 
     /// The sendmail program that sendmail targets run (an absolute path).
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         value_name = "PATH",
         env = "PVENOTIFY_SENDMAIL",
         default_value = "/usr/sbin/sendmail",
@@ -67,32 +110,81 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Route an event through the matchers and deliver it to the selected targets.
+    /// Route an event through the matchers and deliver it to the selected targets
+    ///
+    /// Every enabled matcher is evaluated against the event. Each existing, enabled target
+    /// named by a matching matcher gets the event once, in name order, and one outcome line
+    /// per target is printed on standard error, such as "ops-mail (smtp): delivered" or
+    /// "phone (gotify): failed (temporary): HTTP 401 Unauthorized from https://…". With
+    /// --dry-run or --explain nothing is delivered.
+    ///
+    /// The body comes from --body, from --body-file or, when standard input is not a
+    /// terminal, from standard input.
     ///
     /// Exit status: 0 when every selected target got it (or none was selected), 75 when a
     /// delivery failed in a way a retry may fix, 78 when one failed because of the
-    /// configuration, 69 when nothing is there to deliver to.
+    /// configuration (this outranks 75) or the configuration cannot be loaded, 69 when
+    /// nothing is there to deliver to, 65 for an unreadable body or a bad --timestamp, 64
+    /// for a bad command line.
+    #[command(after_long_help = "Output formats and examples: man pvenotify-send.")]
     Send(SendArgs),
 
-    /// Send a test notification to one target, bypassing the matchers (also when the
-    /// target is disabled).
+    /// Send a test notification to one target, bypassing the matchers
+    ///
+    /// The target gets an event titled "Test notification" whose body names the target,
+    /// with severity info and no fields. A disabled target is tested too. The outcome line
+    /// ("NAME (TYPE): delivered" or "… failed (CLASS): reason") is printed on standard error.
     ///
     /// Exit status: 0 when it was delivered, 75 or 78 when it failed (temporary or
-    /// configuration), 69 when there is no such target.
+    /// configuration), 69 when there is no such target, 78 when the configuration cannot be
+    /// loaded.
+    #[command(after_long_help = "Output formats and examples: man pvenotify-test-target.")]
     TestTarget(TestTargetArgs),
 
-    /// Check every configuration file and print every problem as FILE:LINE: message.
+    /// Check every configuration file and print every problem as FILE:LINE: message
     ///
-    /// Exit status: 0 when there is no error, 78 otherwise.
+    /// Reads all four files and reports every finding, not just the first, on standard
+    /// output: syntax errors, unknown properties, matchers naming targets that do not exist,
+    /// missing secrets, undecodable webhook templates. Warnings (marked "warning:") include
+    /// syntax that only pvenotify accepts, because Proxmox VE itself would reject the whole
+    /// configuration. The last line sums up. Nothing is sent and no connection is made.
+    ///
+    /// Exit status: 0 when there is no error (warnings are allowed unless --strict), 78
+    /// otherwise.
+    #[command(after_long_help = "Output formats and examples: man pvenotify-validate.")]
     Validate(ValidateArgs),
 
-    /// Show the configured targets and matchers (never their secrets).
+    /// Show the configured targets and matchers (never their secrets)
+    ///
+    /// Prints a table of targets and a table of matchers, sorted by name, including the
+    /// built-in mail-to-root and default-matcher. Passwords and tokens appear only as (set)
+    /// or (none), webhook header values and bodies not at all, and URLs are shortened to
+    /// scheme://host[:port]/….
+    ///
+    /// Exit status: 0, or 78 when the configuration cannot be loaded.
+    #[command(after_long_help = "Columns, JSON keys and examples: man pvenotify-list.")]
     List(ListArgs),
+
+    /// Forward a mail from standard input as a system-mail notification.
+    ///
+    /// Run by the MTA for root's local mail (smartd, cron, zed …) through root's
+    /// .forward file. Mail targets get the original message, other targets its subject
+    /// and text. The event has severity unknown and the fields type=system-mail and
+    /// hostname.
+    ///
+    /// Exit status: 0 when every target that should get the mail has it (now or in an
+    /// earlier attempt) or none is selected; 75 otherwise, so that the MTA keeps the mail
+    /// and retries (with elevated privileges, 77 for any other subcommand).
+    #[command(
+        after_long_help = "Installation, privileges and retry state: man pvenotify-forward-mail."
+    )]
+    ForwardMail(ForwardMailArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Title of the event (mail subject).
+    /// Title of the event: the mail subject, the Gotify title. Control characters become
+    /// spaces; it must not be empty.
     #[arg(long, value_name = "TITLE")]
     pub title: String,
 
@@ -105,24 +197,26 @@ pub struct SendArgs {
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
 
-    /// Severity: info, notice, warning, error or unknown.
+    /// Severity of the event: info, notice, warning, error or unknown (any letter case).
     #[arg(long, value_name = "SEVERITY", default_value = "info", value_parser = parse_severity)]
     pub severity: Severity,
 
-    /// A metadata field such as type=vzdump; repeatable. Overrides the default hostname.
+    /// A metadata field such as type=vzdump, for match-field rules and templates;
+    /// repeatable, each KEY once. hostname=NAME replaces the default hostname field.
     #[arg(long = "field", value_name = "KEY=VALUE")]
     pub fields: Vec<String>,
 
-    /// Do not add the default `hostname` field.
+    /// Do not add the default hostname field.
     #[arg(long)]
     pub no_hostname: bool,
 
-    /// Time of the event: seconds since the epoch or an RFC 3339 date-time such as
-    /// 2024-06-03T10:00:00Z. Default: now.
+    /// Time of the event, which decides the match-calendar windows: seconds since the
+    /// epoch or an RFC 3339 date-time such as 2024-06-03T10:00:00Z. Default: now.
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub timestamp: Option<String>,
 
-    /// Route only: print the names of the targets a real send would notify.
+    /// Route only: print the names of the targets a real send would notify, one per line,
+    /// and deliver nothing.
     #[arg(long)]
     pub dry_run: bool,
 
@@ -152,9 +246,28 @@ pub struct ListArgs {
     pub what: Option<ListWhat>,
 }
 
+#[derive(Debug, Args)]
+pub struct ForwardMailArgs {
+    /// Directory for the per-message retry state, so that a retry only re-delivers to
+    /// the targets that failed.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "PVENOTIFY_STATE_DIR",
+        default_value = "/var/lib/pvenotify"
+    )]
+    pub state_dir: PathBuf,
+
+    /// Keep no retry state (for testing); ignored with elevated privileges.
+    #[arg(long)]
+    pub no_state: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListWhat {
+    /// Only the targets.
     Targets,
+    /// Only the matchers.
     Matchers,
 }
 

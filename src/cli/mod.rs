@@ -3,31 +3,75 @@
 
 pub mod args;
 mod deliver;
+pub mod docs;
+mod forward_mail;
 mod list;
 mod output;
 mod send;
 mod test_target;
 mod validate;
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
 use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::config::{self, HostFacts, Loaded};
 use crate::exit::ExitStatus;
+use crate::forward::{privilege, syslog};
 use crate::host;
 use crate::target::DeliveryContext;
 use args::{Cli, Command};
 pub use output::Output;
 
+/// Started under this name, the program is `pvenotify forward-mail` (the set-uid copy
+/// installed for the MTA, forward-mail.md §4.2).
+pub const FORWARD_MAIL_NAME: &str = "pvenotify-forward-mail";
+
 /// Runs pvenotify with the process arguments.
 pub fn main() -> ExitStatus {
-    let cli = match Cli::try_parse() {
+    // With elevated privileges nothing from the caller's environment is trusted; this
+    // runs before anything else reads it (clap reads PVENOTIFY_* variables).
+    let privileged = privilege::is_privileged();
+    if privileged {
+        privilege::sanitize_process();
+    }
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    let multi_call = argv
+        .first()
+        .and_then(|arg0| Path::new(arg0).file_name())
+        .is_some_and(|name| name == FORWARD_MAIL_NAME);
+    if multi_call {
+        if let Some(other) = other_subcommand(&argv) {
+            eprintln!(
+                "pvenotify: error: only forward-mail may run as {FORWARD_MAIL_NAME} (not '{other}')"
+            );
+            return ExitStatus::NoPerm;
+        }
+        if !argv.iter().skip(1).any(|a| a == "forward-mail") {
+            argv.insert(1, "forward-mail".into());
+        }
+    }
+    let forwarding = argv.iter().skip(1).any(|a| a == "forward-mail");
+    if forwarding {
+        // The MTA must never bounce root's mail because of us: a bug means "try again".
+        std::panic::set_hook(Box::new(|info| {
+            let message = format!("internal error: {info}");
+            eprintln!("pvenotify: error: {message}");
+            syslog::log(syslog::Level::Error, &message);
+            std::process::exit(ExitStatus::TempFail.code());
+        }));
+    }
+
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let status = match e.kind() {
                 ErrorKind::DisplayHelp
                 | ErrorKind::DisplayVersion
                 | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitStatus::Ok,
+                _ if forwarding => ExitStatus::TempFail,
                 _ => ExitStatus::Usage,
             };
             // clap prints help to stdout and errors to stderr itself.
@@ -35,23 +79,56 @@ pub fn main() -> ExitStatus {
             return status;
         }
     };
-    run(&cli)
+    if privileged && !matches!(cli.command, Command::ForwardMail(_)) {
+        eprintln!("pvenotify: error: only forward-mail may run with elevated privileges");
+        return ExitStatus::NoPerm;
+    }
+    run(&cli, privileged)
 }
 
-fn run(cli: &Cli) -> ExitStatus {
+/// The first positional argument when it names a subcommand other than forward-mail.
+fn other_subcommand(argv: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let takes_value = [
+        "--config-dir",
+        "--output-format",
+        "--hostname",
+        "--sendmail",
+        "--state-dir",
+    ];
+    let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(arg) = args.next() {
+        if takes_value.contains(&arg) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            let is_other =
+                arg != "forward-mail" && command.get_subcommands().any(|c| c.get_name() == arg);
+            return is_other.then(|| arg.to_string());
+        }
+    }
+    None
+}
+
+fn run(cli: &Cli, privileged: bool) -> ExitStatus {
     let out = Output::new(cli.output_format, cli.verbose, cli.quiet);
-    let host = Host::detect(cli);
+    let host = Host::detect(cli, privileged, &out);
     match &cli.command {
         Command::Send(args) => send::run(args, &host, &out),
         Command::TestTarget(args) => test_target::run(&args.name, &host, &out),
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
+        Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
     }
 }
 
 /// What the subcommands need to know about this host and invocation.
 pub(crate) struct Host<'a> {
     pub cli: &'a Cli,
+    /// Running set-uid/set-gid: overrides are ignored and fixed paths used.
+    pub privileged: bool,
+    pub config_dir: PathBuf,
+    pub sendmail: PathBuf,
     /// Short node name for the default `hostname` field.
     pub hostname: String,
     /// Full name for Message-IDs.
@@ -59,16 +136,29 @@ pub(crate) struct Host<'a> {
 }
 
 impl<'a> Host<'a> {
-    fn detect(cli: &'a Cli) -> Self {
-        let (hostname, fqdn) = match &cli.hostname {
+    fn detect(cli: &'a Cli, privileged: bool, out: &Output) -> Self {
+        let hostname_override = cli.hostname.as_ref().filter(|_| !privileged);
+        let (hostname, fqdn) = match hostname_override {
             Some(name) => (name.clone(), name.clone()),
             None => {
                 let node = host::node_name();
                 (host::short_name(&node).to_string(), node)
             }
         };
+        let (config_dir, sendmail) = if privileged {
+            out.note("elevated privileges: --config-dir, --sendmail, --hostname and the environment are ignored");
+            (
+                PathBuf::from("/etc/pve"),
+                PathBuf::from("/usr/sbin/sendmail"),
+            )
+        } else {
+            (cli.config_dir.clone(), cli.sendmail.clone())
+        };
         Host {
             cli,
+            privileged,
+            config_dir,
+            sendmail,
             hostname,
             fqdn,
         }
@@ -78,14 +168,14 @@ impl<'a> Host<'a> {
         HostFacts {
             hostname: self.hostname.clone(),
             fqdn: self.fqdn.clone(),
-            sendmail_usable: check_sendmail.then(|| host::is_executable(&self.cli.sendmail)),
-            sendmail_path: self.cli.sendmail.display().to_string(),
+            sendmail_usable: check_sendmail.then(|| host::is_executable(&self.sendmail)),
+            sendmail_path: self.sendmail.display().to_string(),
         }
     }
 
     pub fn delivery_context(&self) -> DeliveryContext {
         DeliveryContext {
-            sendmail: self.cli.sendmail.clone(),
+            sendmail: self.sendmail.clone(),
             fqdn: self.fqdn.clone(),
             verbose: self.cli.verbose > 0,
         }
@@ -93,14 +183,14 @@ impl<'a> Host<'a> {
 
     /// Loads the configuration; on load errors prints them and returns `Err(78)`.
     pub fn load_config(&self, out: &Output) -> Result<Loaded, ExitStatus> {
-        let loaded = config::load(&self.cli.config_dir, &self.facts(false));
+        let loaded = config::load(&self.config_dir, &self.facts(false));
         if loaded.has_load_errors() {
             for finding in loaded.load_errors() {
                 out.error_line(&finding.to_string());
             }
             out.error(&format!(
                 "the configuration in {} cannot be loaded; nothing was done",
-                self.cli.config_dir.display()
+                self.config_dir.display()
             ));
             return Err(ExitStatus::Config);
         }

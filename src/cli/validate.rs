@@ -8,7 +8,7 @@ use crate::config::{self, Finding, FindingKind};
 use crate::exit::{self, ExitStatus};
 
 pub(super) fn run(args: &ValidateArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
-    let loaded = config::load(&host.cli.config_dir, &host.facts(true));
+    let loaded = config::load(&host.config_dir, &host.facts(true));
     let findings = &loaded.findings;
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let warnings = findings.len() - errors;

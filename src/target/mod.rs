@@ -125,6 +125,8 @@ pub struct Outcome {
 pub enum OutcomeStatus {
     Delivered,
     Failed,
+    /// forward-mail: delivered by an earlier attempt of the same message.
+    AlreadyDelivered,
 }
 
 impl Outcome {
@@ -142,6 +144,16 @@ impl Outcome {
         }
     }
 
+    pub fn already_delivered(target: &str, type_name: &'static str) -> Self {
+        Outcome {
+            target: target.to_string(),
+            type_name,
+            status: OutcomeStatus::AlreadyDelivered,
+            class: None,
+            error: None,
+        }
+    }
+
     pub fn failure(&self) -> Option<FailureClass> {
         self.class
     }
@@ -155,6 +167,7 @@ impl fmt::Display for Outcome {
             (OutcomeStatus::Failed, Some(class), Some(error)) => {
                 write!(f, "failed ({class}): {error}")
             }
+            (OutcomeStatus::AlreadyDelivered, _, _) => f.write_str("already delivered"),
             _ => f.write_str("delivered"),
         }
     }

@@ -50,8 +50,11 @@ else
 fi
 
 # ---- postfix: relay everything to the aiosmtpd plain listener, no :25 listener ----
+# Except mail for @localhost, delivered locally: the forward-mail tests send to
+# pvefwd+MARKER@localhost, whose ~/.forward+MARKER pipes into pvenotify forward-mail.
 want=(
-    "mydestination ="
+    "mydestination = localhost"
+    "recipient_delimiter = +"
     "default_transport = smtp"
     "relay_transport = smtp"
     "relayhost = [127.0.0.1]:${SMTP_RELAY_PORT}"
@@ -79,4 +82,11 @@ if ((need_conf)); then
 else
     log "postfix already configured"
 fi
+# ---- the local user whose .forward files the forward-mail tests write ----
+if ! id pvefwd >/dev/null 2>&1; then
+    [[ $EUID -eq 0 ]] || die "user pvefwd is missing; run this script as root"
+    log "creating user pvefwd (home /var/lib/pvefwd, for the forward-mail tests)"
+    useradd --system --create-home --home-dir /var/lib/pvefwd --shell /usr/sbin/nologin pvefwd
+fi
+chmod 0755 /var/lib/pvefwd
 log "done"
