@@ -1199,7 +1199,17 @@ fn forward_mail_sections() -> Vec<Section> {
                     "Where the pipe runs as nobody:nogroup, owner root:nogroup and mode 4750
                    keep other users from running it. /root/.forward must not also contain
                    Proxmox VE's own helper (|/usr/libexec/proxmox-mail-forward), or every
-                   mail is forwarded twice.",
+                   mail is forwarded twice. The Debian package installs the copy and the
+                   .forward line itself.",
+                ),
+                p(
+                    "Exim (Debian's exim4) refuses to run a pipe from root's .forward, since
+                   root is in `never_users`. Use an alias instead and let the alias router
+                   run pipes as an unprivileged user: set SYSTEM_ALIASES_PIPE_TRANSPORT =
+                   address_pipe, SYSTEM_ALIASES_USER = nobody and SYSTEM_ALIASES_GROUP =
+                   nogroup in /etc/exim4/exim4.conf.localmacros, add
+                   `root: |/usr/libexec/pvenotify-forward-mail` to /etc/aliases, run
+                   update-exim4.conf and restart exim4, and drop the .forward line.",
                 ),
                 p(
                     "With elevated privileges only `forward-mail` runs (anything else exits
