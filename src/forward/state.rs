@@ -428,6 +428,8 @@ fn lock_exclusive(file: &File, deadline: Instant, path: &Path) -> Result<(), Sta
                 )));
             }
         }
+        #[cfg(test)]
+        tests::found_busy(path);
         let now = Instant::now();
         if now >= deadline {
             return Err(StateError::Locked);
@@ -463,6 +465,29 @@ fn c_name(name: &str) -> io::Result<CString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// Records whose lock an open found held, so tests can wait until a second open is
+    /// really waiting instead of guessing with a sleep.
+    static BUSY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    pub(super) fn found_busy(path: &Path) {
+        if let Ok(mut busy) = BUSY.lock() {
+            busy.push(path.to_path_buf());
+        }
+    }
+
+    /// Waits (bounded) until an open of a record in `dir` has found its lock held.
+    fn wait_until_waiting(dir: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !BUSY
+            .lock()
+            .is_ok_and(|busy| busy.iter().any(|p| p.starts_with(dir)))
+        {
+            assert!(Instant::now() < deadline, "the second open never waited");
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
     use std::os::unix::fs::PermissionsExt;
     use std::sync::mpsc;
     use std::thread;
@@ -604,7 +629,7 @@ mod tests {
             Record::open(&dir, KEY, 2, Duration::from_secs(10)).map(|r| r.delivered().len())
         });
         rx.recv().unwrap();
-        thread::sleep(Duration::from_millis(100));
+        wait_until_waiting(state.path());
         drop(first);
         assert_eq!(waiter.join().unwrap().unwrap(), 0);
     }
@@ -617,7 +642,7 @@ mod tests {
         let dir = state.path().to_path_buf();
         let waiter =
             thread::spawn(move || Record::open(&dir, KEY, 2, Duration::from_secs(10)).unwrap());
-        thread::sleep(Duration::from_millis(100));
+        wait_until_waiting(state.path());
         // As a prune would: unlink while the waiter holds the old file open.
         fs::remove_file(first.path()).unwrap();
         drop(first);
