@@ -20,6 +20,18 @@ pub fn reduce_url(url: &str) -> String {
     format!("{scheme}://{host}{tail}")
 }
 
+/// How much of a remote or library text a message quotes.
+pub const QUOTE_LIMIT: usize = 200;
+
+/// One line of at most `max` characters: control characters (CR, LF, TAB, …) become
+/// spaces, so remote text cannot break an outcome line or a log entry.
+pub fn one_line(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Replaces every occurrence of each secret, and of its percent-encoded form, by
 /// `<masked>`, for text that comes from a library or the remote side. Empty secrets are
 /// ignored (they would match everywhere and hide nothing).
@@ -91,6 +103,13 @@ mod tests {
         );
         assert_eq!(reduce_url("http://user:pw@proxy:3128"), "http://proxy:3128");
         assert_eq!(reduce_url("http://[::1]:80/x"), "http://[::1]:80/…");
+    }
+
+    #[test]
+    fn one_line_replaces_controls_and_cuts_at_characters() {
+        assert_eq!(one_line("a\r\nb\tc", 10), "a  b c");
+        assert_eq!(one_line("äöüß", 2), "äö");
+        assert_eq!(one_line(&"x".repeat(300), QUOTE_LIMIT).len(), 200);
     }
 
     #[test]

@@ -76,7 +76,7 @@ fn missing_prefix(value: &str) -> String {
 
 /// The regex crate's messages span several lines (with a caret under the culprit);
 /// configuration findings are one line each, so keep the words and drop the caret.
-fn one_line(message: &str) -> String {
+fn regex_error_line(message: &str) -> String {
     message
         .lines()
         .map(str::trim)
@@ -94,8 +94,12 @@ fn compile(pattern: &str) -> Result<regex::Regex, String> {
     if let Some(regex) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(regex);
     }
-    let regex = regex::Regex::new(pattern)
-        .map_err(|err| format!("invalid regex '{pattern}': {}", one_line(&err.to_string())))?;
+    let regex = regex::Regex::new(pattern).map_err(|err| {
+        format!(
+            "invalid regex '{pattern}': {}",
+            regex_error_line(&err.to_string())
+        )
+    })?;
     if let Ok(mut cache) = cache.lock() {
         cache.insert(pattern.to_string(), regex.clone());
     }

@@ -89,7 +89,11 @@ impl Gotify<'_> {
                 && response.status >= 400
                 && let Some(description) = error_description(&response.body)
             {
-                error.message = format!("{}: {}", error.message, http::one_line(&description));
+                error.message = format!(
+                    "{}: {}",
+                    error.message,
+                    redact::one_line(&description, redact::QUOTE_LIMIT)
+                );
             }
             client.secrets().mask_error(error)
         })
@@ -97,16 +101,8 @@ impl Gotify<'_> {
 }
 
 impl Endpoint for Gotify<'_> {
-    fn name(&self) -> &str {
-        &self.target.name
-    }
-
-    fn type_name(&self) -> &'static str {
-        "gotify"
-    }
-
-    fn disabled(&self) -> bool {
-        self.target.disable
+    fn target(&self) -> &Target {
+        self.target
     }
 
     fn deliver(

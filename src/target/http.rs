@@ -19,8 +19,6 @@ use crate::redact;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How much of a response body is read (and then ignored, or searched for an error text).
 pub const RESPONSE_LIMIT: u64 = 64 * 1024;
-/// Remote text quoted in a message is cut here.
-const QUOTE_LIMIT: usize = 200;
 
 /// Every secret value known while delivering; anything printed passes through `mask`.
 #[derive(Default, Clone)]
@@ -54,15 +52,6 @@ impl Secrets {
             message: self.mask(&error.message),
         }
     }
-}
-
-/// Control characters become spaces and the text is cut at 200 characters, so quoted
-/// remote text stays on one line.
-pub fn one_line(text: &str) -> String {
-    text.chars()
-        .take(QUOTE_LIMIT)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 /// `text` as an absolute `http`/`https` URL with a host, or `None`.
@@ -345,16 +334,9 @@ impl Client {
         };
         DeliveryError {
             class: error.class,
-            message: one_line_keep(&self.secrets.mask(&error.message)),
+            message: redact::one_line(&self.secrets.mask(&error.message), usize::MAX),
         }
     }
-}
-
-/// Control characters become spaces (no length cut: our own message around the quote).
-fn one_line_keep(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 /// ureq's form of the proxy; the credentials go into `Proxy-Authorization: Basic` as
@@ -383,9 +365,10 @@ fn trusted_roots() -> Result<Vec<Certificate<'static>>, DeliveryError> {
             .first()
             .map(|e| format!(": {e}"))
             .unwrap_or_default();
-        return Err(DeliveryError::configuration(one_line_keep(&format!(
-            "no trusted CA certificates found in the system store{reason}"
-        ))));
+        return Err(DeliveryError::configuration(redact::one_line(
+            &format!("no trusted CA certificates found in the system store{reason}"),
+            usize::MAX,
+        )));
     }
     Ok(loaded
         .certs
@@ -411,12 +394,6 @@ mod tests {
         let error = secrets.mask_error(DeliveryError::temporary("x pw"));
         assert_eq!(error.message, "x <masked>");
         assert_eq!(error.class, FailureClass::Temporary);
-    }
-
-    #[test]
-    fn one_line_replaces_controls_and_cuts() {
-        assert_eq!(one_line("a\nb\tc"), "a b c");
-        assert_eq!(one_line(&"x".repeat(300)).len(), 200);
     }
 
     #[test]

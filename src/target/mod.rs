@@ -96,9 +96,21 @@ pub struct OriginalMail<'a> {
 
 /// One target kind's way of delivering an event.
 pub trait Endpoint {
-    fn name(&self) -> &str;
-    fn type_name(&self) -> &'static str;
-    fn disabled(&self) -> bool;
+    /// The configured target this endpoint delivers for.
+    fn target(&self) -> &Target;
+
+    fn name(&self) -> &str {
+        &self.target().name
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.target().kind.type_name()
+    }
+
+    fn disabled(&self) -> bool {
+        self.target().disable
+    }
+
     /// Delivers; non-fatal problems (a user without address) go to `warnings`.
     fn deliver(
         &self,

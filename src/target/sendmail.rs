@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::mail::{self, DEFAULT_AUTHOR, MailContent};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SendmailConfig, Target};
-use crate::render;
+use crate::{redact, render};
 
 /// How long sendmail may run before it is sent SIGTERM.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -41,16 +41,8 @@ impl Sendmail<'_> {
 }
 
 impl Endpoint for Sendmail<'_> {
-    fn name(&self) -> &str {
-        &self.target.name
-    }
-
-    fn type_name(&self) -> &'static str {
-        "sendmail"
-    }
-
-    fn disabled(&self) -> bool {
-        self.target.disable
+    fn target(&self) -> &Target {
+        self.target
     }
 
     fn deliver(
@@ -173,7 +165,7 @@ pub fn run(
         let first_line = String::from_utf8_lossy(&stderr)
             .lines()
             .find(|l| !l.trim().is_empty())
-            .map(|l| one_line(l.trim()))
+            .map(|l| redact::one_line(l.trim(), redact::QUOTE_LIMIT))
             .unwrap_or_default();
 
         if !status.success() {
@@ -207,15 +199,6 @@ fn signal(pid: u32, signal: libc::c_int) {
             libc::kill(pid, signal);
         }
     }
-}
-
-/// Control characters become spaces and the text is cut at 200 characters, so remote
-/// text stays on one line.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -91,16 +91,8 @@ impl Smtp<'_> {
 }
 
 impl Endpoint for Smtp<'_> {
-    fn name(&self) -> &str {
-        &self.target.name
-    }
-
-    fn type_name(&self) -> &'static str {
-        "smtp"
-    }
-
-    fn disabled(&self) -> bool {
-        self.target.disable
+    fn target(&self) -> &Target {
+        self.target
     }
 
     fn deliver(
@@ -169,7 +161,10 @@ impl Endpoint for Smtp<'_> {
         };
         transaction.run_within(DEADLINE).map_err(|message| {
             let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-            DeliveryError::temporary(one_line(&redact::mask(&message, &secrets), usize::MAX))
+            DeliveryError::temporary(redact::one_line(
+                &redact::mask(&message, &secrets),
+                usize::MAX,
+            ))
         })
     }
 }
@@ -345,7 +340,7 @@ fn describe(
     secrets: &[&str],
 ) -> String {
     let at = &server.shown;
-    let quote = |text: &str| one_line(&redact::mask(text, secrets), REMOTE_TEXT_MAX);
+    let quote = |text: &str| redact::one_line(&redact::mask(text, secrets), REMOTE_TEXT_MAX);
     match problem {
         Problem::Reply { code, text } if text.is_empty() => {
             format!("server {at} rejected {}: {code}", stage.rejected())
@@ -574,7 +569,7 @@ impl Transaction {
 
     fn quote(&self, text: &str) -> String {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        one_line(&redact::mask(text, &secrets), REMOTE_TEXT_MAX)
+        redact::one_line(&redact::mask(text, &secrets), REMOTE_TEXT_MAX)
     }
 }
 
@@ -594,15 +589,6 @@ fn seconds(duration: Duration) -> String {
     } else {
         format!("{:.1} s", duration.as_secs_f64())
     }
-}
-
-/// Control characters become spaces and the text is cut at `max` characters, so that
-/// remote text stays on one line.
-fn one_line(text: &str, max: usize) -> String {
-    text.chars()
-        .take(max)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 #[cfg(test)]
@@ -762,12 +748,6 @@ mod tests {
         );
         assert!(parse_address("from-address", "pve@example.com").is_ok());
         assert!(parse_address("from-address", "root").is_err());
-    }
-
-    #[test]
-    fn one_line_replaces_controls_and_cuts() {
-        assert_eq!(one_line("a\r\nb\tc", 10), "a  b c");
-        assert_eq!(one_line("äöüß", 2), "äö");
     }
 
     fn transaction(port: u16, step_timeout: Duration) -> Transaction {

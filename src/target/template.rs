@@ -96,7 +96,7 @@ fn describe(error: &RenderError) -> String {
         RenderErrorReason::TemplateError(syntax) => (syntax.reason().to_string(), syntax.pos()),
         reason => (reason.to_string(), error.line_no.zip(error.column_no)),
     };
-    let reason = super::http::one_line(&reason);
+    let reason = crate::redact::one_line(&reason, crate::redact::QUOTE_LIMIT);
     match position {
         Some((line, column)) => format!("line {line}, column {column}: {reason}"),
         None => reason,

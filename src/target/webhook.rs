@@ -109,16 +109,8 @@ impl Webhook<'_> {
 }
 
 impl Endpoint for Webhook<'_> {
-    fn name(&self) -> &str {
-        &self.target.name
-    }
-
-    fn type_name(&self) -> &'static str {
-        "webhook"
-    }
-
-    fn disabled(&self) -> bool {
-        self.target.disable
+    fn target(&self) -> &Target {
+        self.target
     }
 
     fn deliver(
