@@ -26,16 +26,18 @@ pub fn sections() -> Vec<Section> {
     section::read(BUILTIN_CONFIG)
         .sections
         .iter()
-        .filter_map(|raw| match schema::check(raw, Side::Public, &mut ignored) {
-            Checked::Valid(mut section) => {
-                section.line = 0;
-                for item in section.props.values_mut().flatten() {
-                    item.line = 0;
+        .filter_map(
+            |raw| match schema::check(raw.clone(), Side::Public, &mut ignored) {
+                Checked::Valid(mut section) => {
+                    section.line = 0;
+                    for item in section.props.values_mut().flatten() {
+                        item.line = 0;
+                    }
+                    Some(section)
                 }
-                Some(section)
-            }
-            Checked::Invalid { .. } | Checked::BadHeader => None,
-        })
+                Checked::Invalid { .. } | Checked::BadHeader => None,
+            },
+        )
         .collect()
 }
 

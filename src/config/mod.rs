@@ -246,7 +246,7 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
     }
     // Hashing beats ordered comparison here: names often share long prefixes.
     let mut header_lines: HashMap<String, usize> = HashMap::with_capacity(raw.sections.len());
-    for raw_section in &raw.sections {
+    for raw_section in raw.sections {
         let checked = schema::check(raw_section, side, findings);
         let (name, line) = match &checked {
             Checked::Valid(section) => (section.name.clone(), section.line),

@@ -358,7 +358,8 @@ fn wrong_file_hint(key: &str, section_type: SectionType, side: Side) -> Option<&
 }
 
 /// Checks header and properties of `raw` from the file of `side`, reporting every problem.
-pub fn check(raw: &RawSection, side: Side, findings: &mut Findings) -> Checked {
+/// Takes the section by value so that property values move into the result.
+pub fn check(raw: RawSection, side: Side, findings: &mut Findings) -> Checked {
     let Some(section_type) = SectionType::parse(&raw.section_type, side) else {
         let hint = match (side, SectionType::from_name(&raw.section_type)) {
             (Side::Private, Some(_)) => format!(
@@ -394,16 +395,21 @@ pub fn check(raw: &RawSection, side: Side, findings: &mut Findings) -> Checked {
     let defs = properties(section_type, side);
     let mut props: BTreeMap<&'static str, Vec<Item>> = BTreeMap::new();
     // Keys written so far, with a valid value or not: for duplicates and required keys.
-    let mut written: Vec<&str> = Vec::new();
-    for property in &raw.properties {
+    // (Only known keys matter for both; an unknown key is an error of its own.)
+    let mut written: Vec<&'static str> = Vec::new();
+    for property in raw.properties {
+        let line = property.line;
         match check_property(property, section_type, side, defs, &written) {
-            Ok((key, item)) => props.entry(key).or_default().push(item),
-            Err(message) => {
-                findings.load_error(property.line, message);
+            Ok((key, item)) => {
+                written.push(key);
+                props.entry(key).or_default().push(item);
+            }
+            Err((key, message)) => {
+                written.extend(key);
+                findings.load_error(line, message);
                 valid = false;
             }
         }
-        written.push(&property.key);
     }
     for def in defs.iter().filter(|def| def.required) {
         if !written.contains(&def.key) {
@@ -422,25 +428,27 @@ pub fn check(raw: &RawSection, side: Side, findings: &mut Findings) -> Checked {
     if valid {
         Checked::Valid(Section {
             section_type,
-            name: raw.name.clone(),
+            name: raw.name,
             line: raw.line,
             props,
         })
     } else {
         Checked::Invalid {
-            name: raw.name.clone(),
+            name: raw.name,
             line: raw.line,
         }
     }
 }
 
+/// On error, the key of the schema it belongs to (if any) comes along, since a repeated
+/// key counts as a duplicate even when its first value was invalid.
 fn check_property(
-    property: &RawProperty,
+    property: RawProperty,
     section_type: SectionType,
     side: Side,
     defs: &[PropDef],
-    written: &[&str],
-) -> Result<(&'static str, Item), String> {
+    written: &[&'static str],
+) -> Result<(&'static str, Item), (Option<&'static str>, String)> {
     let key = property.key.as_str();
     let Some(def) = defs.iter().find(|def| def.key == key) else {
         let hint = if key.starts_with('#') {
@@ -457,19 +465,20 @@ fn check_property(
             message.push(' ');
             message.push_str(hint);
         }
-        return Err(message);
+        return Err((None, message));
     };
     if !def.list && written.contains(&def.key) {
-        return Err(format!(
-            "duplicate property '{key}' (only list properties may be repeated)"
+        return Err((
+            Some(def.key),
+            format!("duplicate property '{key}' (only list properties may be repeated)"),
         ));
     }
     let value = parse_value(&property.value, def)
-        .map_err(|reason| format!("property '{key}': {reason}"))?;
+        .map_err(|reason| (Some(def.key), format!("property '{key}': {reason}")))?;
     Ok((
         def.key,
         Item {
-            text: property.value.clone(),
+            text: property.value,
             value,
             line: property.line,
         },
