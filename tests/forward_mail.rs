@@ -1,6 +1,7 @@
 //! forward-mail end to end without services: what sendmail targets receive, the exit
 //! status policy, and the retry state across runs.
 
+mod common;
 mod fixture;
 
 use std::os::unix::fs::PermissionsExt;
@@ -293,4 +294,90 @@ fn unusable_state_directory_warns_and_still_delivers() {
         stderr_of(&out)
     );
     assert_eq!(calls(&dir).len(), 1);
+}
+
+/// smtp targets get new envelope headers around the original content (upstream's way).
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn smtp_targets_get_the_original_content_under_new_headers() {
+    let svc = common::services();
+    let marker = common::unique_marker("fwd-smtp");
+    let dir = ConfigDir::new(&format!(
+        "smtp: relay\n\tserver 127.0.0.1\n\tport {}\n\tmode insecure\n\
+         \tfrom-address pve@example.com\n\tauthor PVE Relay\n\tmailto {marker}@example.com\n\n\
+         matcher: default-matcher\n\tdisable true\n\n\
+         matcher: system-mail\n\tmatch-field exact:type=system-mail\n\ttarget relay\n",
+        svc.smtp_plain_port
+    ));
+    let mail = format!(
+        "From root@pve1  Fri May 23 11:59:32 2025\n\
+         Delivered-To: root@pve1\n\
+         From: smartd <root@pve1>\n\
+         To: root@pve1\n\
+         Subject: =?UTF-8?Q?SMART_error_=E2=80=93_{marker}?=\n\
+         Message-ID: <smartd.{marker}@pve1>\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/alternative; boundary=\"b-{marker}\"\n\
+         \n\
+         --b-{marker}\n\
+         Content-Type: text/plain; charset=utf-8\n\
+         \n\
+         Device: /dev/sda, 8 Currently unreadable sectors\n\
+         --b-{marker}\n\
+         Content-Type: text/html; charset=utf-8\n\
+         \n\
+         <p>Device: /dev/sda</p>\n\
+         --b-{marker}--\n"
+    );
+    let out = dir
+        .cmd(&["forward-mail", "--no-state"])
+        .write_stdin(mail)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "relay (smtp): delivered\n");
+
+    let got = svc.wait_for_mail(
+        |m| m.rcpt_tos().iter().any(|r| r.contains(&marker)),
+        common::DEFAULT_TIMEOUT,
+    );
+    assert_eq!(got.mail_from(), "pve@example.com");
+    assert_eq!(
+        got.header("From").as_deref(),
+        Some("PVE Relay <pve@example.com>")
+    );
+    assert_eq!(
+        got.header("To").as_deref(),
+        Some(format!("{marker}@example.com").as_str())
+    );
+    let subject = got.header("Subject").expect("Subject");
+    assert!(subject.contains("=?utf-8?"), "re-encoded: {subject}");
+    assert_eq!(got.header("MIME-Version").as_deref(), Some("1.0"));
+    assert_eq!(
+        got.header("Content-Type").as_deref(),
+        Some(format!("multipart/alternative; boundary=\"b-{marker}\"").as_str())
+    );
+    assert_eq!(
+        got.header("Auto-Submitted").as_deref(),
+        Some("auto-generated;")
+    );
+    assert!(
+        got.header("Delivered-To").is_none(),
+        "original trace headers dropped"
+    );
+    assert!(
+        !got.header("Message-ID")
+            .unwrap_or_default()
+            .contains("smartd."),
+        "new Message-ID"
+    );
+    let text = got.text();
+    assert!(
+        text.contains("Device: /dev/sda, 8 Currently unreadable sectors"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("--b-{marker}--")),
+        "original MIME body kept: {text}"
+    );
 }
