@@ -185,6 +185,30 @@ fn json_result_marks_already_delivered_targets() {
 }
 
 #[test]
+fn a_mail_without_subject_gets_a_fallback_title() {
+    let dir = ConfigDir::new(CONFIG);
+    let sendmail = counting_sendmail(&dir);
+    let mail = b"From: cron@pve1\n\nno subject here\n";
+    let out = dir
+        .cmd(&[
+            "--output-format",
+            "json",
+            "--sendmail",
+            &sendmail,
+            "forward-mail",
+            "--no-state",
+        ])
+        .write_stdin(&mail[..])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["event"]["title"], "(no subject)");
+    // The mail target still gets the mail as it was.
+    assert_eq!(std::fs::read(dir.file("input")).unwrap(), mail);
+}
+
+#[test]
 fn empty_input_is_not_an_error() {
     let dir = ConfigDir::new(CONFIG);
     for input in [&b""[..], b"\n \n"] {

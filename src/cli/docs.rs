@@ -1162,7 +1162,7 @@ fn forward_mail_sections() -> Vec<Section> {
                 p(
                     "`forward-mail` reads one mail from standard input, as the mail transfer
                    agent pipes it in, and turns it into an event: the title is the decoded
-                   Subject, the body the first text part of the mail (or its HTML part as
+                   Subject (\"(no subject)\" when there is none), the body the first text part of the mail (or its HTML part as
                    plain text), the severity unknown, and the fields are `type=system-mail`
                    and `hostname`. The matchers route it like any other event; without a
                    configuration the built-in default sends it to `mail-to-root`.",

@@ -20,6 +20,8 @@ use crate::target::{Delivery, OriginalMail, Outcome};
 
 /// The whole run must end well below Postfix's `command_time_limit` (1000 s).
 pub const DEADLINE: Duration = Duration::from_secs(600);
+/// The title of a mail without (or with an empty) subject.
+pub const NO_SUBJECT: &str = "(no subject)";
 /// Fixed paths used with elevated privileges, where no override is trusted.
 const PRIVILEGED_STATE_DIR: &str = "/var/lib/pvenotify";
 
@@ -98,7 +100,14 @@ pub(super) fn run(args: &ForwardMailArgs, host: &Host<'_>, out: &Output) -> Exit
     let mut fields = Fields::new();
     fields.insert("type".into(), "system-mail".into());
     fields.insert("hostname".into(), host.hostname.clone());
-    let event = Notification::new(&text.title, text.text, Severity::Unknown, now, fields);
+    // Gotify and webhook targets show the title; an empty one reads like a broken
+    // notification. Mail targets keep the original subject either way.
+    let title = if text.title.trim().is_empty() {
+        NO_SUBJECT
+    } else {
+        text.title.as_str()
+    };
+    let event = Notification::new(title, text.text, Severity::Unknown, now, fields);
     let routing = routing::route(config, &event, &chrono::Local);
     for warning in &routing.warnings {
         log.warning(warning);
