@@ -2,12 +2,11 @@
 //! webhook header values and bodies not at all (they often hold literal tokens), URLs
 //! reduced.
 
-use base64::Engine;
 use serde_json::{Value, json};
 
 use super::args::{ListArgs, ListWhat};
 use super::{Host, Output};
-use crate::config::{Config, Matcher, Target, TargetKind};
+use crate::config::{Config, Matcher, Target, TargetKind, value};
 use crate::exit::ExitStatus;
 use crate::redact::reduce_url;
 
@@ -190,10 +189,7 @@ fn set_or_none(set: bool) -> &'static str {
 }
 
 fn decoded_len(base64: &str) -> Option<usize> {
-    base64::engine::general_purpose::STANDARD
-        .decode(base64)
-        .ok()
-        .map(|v| v.len())
+    value::decode_base64(base64).map(|v| v.len())
 }
 
 fn target_json(t: &Target) -> Value {

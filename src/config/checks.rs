@@ -4,8 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use base64::Engine;
-
 use crate::matcher::calendar::{CalendarRule, Extension};
 
 use super::HostFacts;
@@ -13,6 +11,7 @@ use super::datacenter::{self, DatacenterLines};
 use super::findings::Findings;
 use super::model::{Config, Finding, FindingKind, Origin, TargetKind};
 use super::schema::{Item, Section, Value, printable};
+use super::value::{self, Base64Problem};
 
 /// Everything the checks look at besides the typed configuration: the checked sections
 /// (for line numbers), the names of sections that failed to load (not reported again as
@@ -293,23 +292,13 @@ fn check_gotify(cx: &Context, findings: &mut Findings) {
     }
 }
 
-/// What is wrong with a base64 value, if anything (standard alphabet, padded, UTF-8 inside).
+/// What is wrong with a base64 value, if anything, as a finding says it.
 fn base64_problem(text: &str) -> Option<&'static str> {
-    match base64::engine::general_purpose::STANDARD.decode(text) {
-        Err(_) => Some("is not valid base64"),
-        Ok(bytes) if std::str::from_utf8(&bytes).is_err() => {
-            Some("is not valid UTF-8 after base64 decoding")
-        }
+    match value::decode_base64_text(text) {
+        Err(Base64Problem::NotBase64) => Some("is not valid base64"),
+        Err(Base64Problem::NotUtf8) => Some("is not valid UTF-8 after base64 decoding"),
         Ok(_) => None,
     }
-}
-
-/// An HTTP header name is a non-empty RFC 9110 token.
-fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn name_value(item: &Item) -> (&str, Option<&str>) {
@@ -336,7 +325,7 @@ fn check_webhooks(cx: &Context, out: &mut Out) {
         if let Some(section) = section(cx, name) {
             for item in section.items("header") {
                 let (header, value) = name_value(item);
-                if !is_header_name(header) {
+                if !value::is_http_header_name(header) {
                     out.public.error(
                         item.line,
                         format!(

@@ -209,6 +209,35 @@ pub fn write_property_string(pairs: &[(String, String)]) -> String {
     out
 }
 
+/// Why a webhook value (base64 of UTF-8 text) cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Base64Problem {
+    NotBase64,
+    NotUtf8,
+}
+
+/// Webhook `header` and `body` values and private `secret` values: standard base64 with
+/// padding, holding UTF-8 text. Shared by `validate`, delivery and `list`, so the three
+/// agree on what is valid.
+pub fn decode_base64_text(text: &str) -> Result<String, Base64Problem> {
+    let bytes = decode_base64(text).ok_or(Base64Problem::NotBase64)?;
+    String::from_utf8(bytes).map_err(|_| Base64Problem::NotUtf8)
+}
+
+/// The decoded bytes of a standard, padded base64 value.
+pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
+/// An HTTP header name is a non-empty RFC 9110 token.
+pub fn is_http_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
 /// The HTTP-URL pattern of webhook `url` (config.md §4.5), checked on the raw template text.
 pub fn check_http_url(url: &str) -> Result<(), String> {
     let invalid = || {
@@ -285,6 +314,28 @@ fn is_dns_name(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn http_header_names_are_tokens() {
+        assert!(is_http_header_name("X-Token"));
+        assert!(is_http_header_name("Content-Type"));
+        assert!(!is_http_header_name("X Token"));
+        assert!(!is_http_header_name("X:"));
+        assert!(!is_http_header_name(""));
+        assert!(!is_http_header_name("Ä"));
+    }
+
+    #[test]
+    fn base64_text_values() {
+        assert_eq!(decode_base64_text("aGk="), Ok("hi".to_string()));
+        assert_eq!(decode_base64_text("aGk"), Err(Base64Problem::NotBase64));
+        assert_eq!(
+            decode_base64_text("not*base64"),
+            Err(Base64Problem::NotBase64)
+        );
+        assert_eq!(decode_base64_text("/w=="), Err(Base64Problem::NotUtf8));
+        assert_eq!(decode_base64("/w=="), Some(vec![0xff]));
+    }
 
     const HEADER_KEYS: &[PropertyKey] = &[
         PropertyKey {

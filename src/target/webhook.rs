@@ -5,11 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-
 use super::http::{self, Client, Request, Secrets};
 use super::template::{self, Part, Renderer};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
+use crate::config::value::{self, Base64Problem};
 use crate::config::{Config, Target, WebhookConfig};
 use crate::notification::Notification;
 use crate::redact;
@@ -27,11 +26,11 @@ fn decode(what: &str, encoded: Option<&str>) -> Result<String, DeliveryError> {
     let Some(encoded) = encoded else {
         return Ok(String::new());
     };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .map_err(|_| DeliveryError::configuration(format!("{what}: invalid base64")))?;
-    String::from_utf8(bytes).map_err(|_| {
-        DeliveryError::configuration(format!("{what}: not valid UTF-8 after base64 decoding"))
+    value::decode_base64_text(encoded).map_err(|problem| {
+        DeliveryError::configuration(match problem {
+            Base64Problem::NotBase64 => format!("{what}: invalid base64"),
+            Base64Problem::NotUtf8 => format!("{what}: not valid UTF-8 after base64 decoding"),
+        })
     })
 }
 
@@ -65,7 +64,7 @@ impl Webhook<'_> {
         let mut headers = Vec::with_capacity(self.settings.header.len());
         for header in &self.settings.header {
             let name = &header.name;
-            if !http::is_valid_header_name(name) {
+            if !value::is_http_header_name(name) {
                 return Err(DeliveryError::configuration(format!(
                     "header name '{name}' is not a valid HTTP header name"
                 )));
@@ -137,6 +136,7 @@ mod tests {
     use crate::config::{HttpMethod, Origin, Secret, WebhookHeader, WebhookSecret};
     use crate::exit::FailureClass;
     use crate::notification::Severity;
+    use base64::Engine;
 
     fn b64(text: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(text)
