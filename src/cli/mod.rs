@@ -90,16 +90,21 @@ pub fn main() -> ExitStatus {
 fn other_subcommand(argv: &[OsString]) -> Option<String> {
     use clap::CommandFactory;
     let command = Cli::command();
-    let takes_value = [
-        "--config-dir",
-        "--output-format",
-        "--hostname",
-        "--sendmail",
-        "--state-dir",
-    ];
+    // `--option VALUE`: skip the value. Which options take one comes from the definition
+    // (global ones and forward-mail's, the options this name can be given).
+    let forward_mail = command.find_subcommand("forward-mail");
+    let takes_value = |arg: &str| {
+        command
+            .get_arguments()
+            .chain(forward_mail.into_iter().flat_map(|c| c.get_arguments()))
+            .any(|a| {
+                a.get_long().is_some_and(|long| arg == format!("--{long}"))
+                    && a.get_action().takes_values()
+            })
+    };
     let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(arg) = args.next() {
-        if takes_value.contains(&arg) {
+        if takes_value(arg) {
             args.next();
         } else if !arg.starts_with('-') {
             let is_other =
@@ -198,5 +203,45 @@ impl<'a> Host<'a> {
             out.note(&finding.to_string());
         }
         Ok(loaded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn other(args: &[&str]) -> Option<String> {
+        let argv: Vec<OsString> = std::iter::once("pvenotify-forward-mail")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        other_subcommand(&argv)
+    }
+
+    #[test]
+    fn another_subcommand_is_found_past_options_and_their_values() {
+        assert_eq!(other(&["list"]), Some("list".into()));
+        assert_eq!(
+            other(&["-v", "--quiet", "send", "--title", "t"]),
+            Some("send".into())
+        );
+        // Values of options are skipped, even when they look like subcommands.
+        assert_eq!(
+            other(&["--config-dir", "list", "validate"]),
+            Some("validate".into())
+        );
+        assert_eq!(
+            other(&["--output-format", "json", "--hostname", "send"]),
+            None
+        );
+        assert_eq!(other(&["--state-dir", "send"]), None);
+    }
+
+    #[test]
+    fn forward_mail_and_plain_arguments_are_not_other_subcommands() {
+        assert_eq!(other(&[]), None);
+        assert_eq!(other(&["forward-mail", "--no-state"]), None);
+        assert_eq!(other(&["--no-state"]), None);
+        assert_eq!(other(&["--sendmail", "/usr/sbin/sendmail", "stray"]), None);
     }
 }
