@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::{Host, Output};
 use crate::config::Config;
+use crate::endpoints::{self, Delivery, Outcome};
 use crate::notification::Notification;
 use crate::routing::Skipped;
-use crate::target::{self, Delivery, Outcome};
 
 /// Delivers `event` to each of `names` in order; a failure never stops the rest.
 /// Warnings raised while delivering are printed and appended to `warnings`.
@@ -26,7 +26,7 @@ pub(super) fn deliver_all(
         let Some(target) = config.targets.get(*name) else {
             continue;
         };
-        let endpoint = target::endpoint(target, config, &context);
+        let endpoint = endpoints::endpoint(target, config, &context);
         out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
         let started = std::time::Instant::now();
         let mut delivery_warnings = Vec::new();

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::args::ForwardMailArgs;
 use super::deliver::{ResultJson, deliver_all};
 use super::{Host, Output};
+use crate::endpoints::{Delivery, OriginalMail, Outcome};
 use crate::exit::ExitStatus;
 use crate::forward::input::{MEMORY_CAP, RawMail};
 use crate::forward::parse::{extract_text, original_parts};
@@ -16,7 +17,6 @@ use crate::forward::state::{self, Record, StateError};
 use crate::forward::{key::message_key, privilege, syslog};
 use crate::notification::{Fields, Notification, Severity};
 use crate::routing;
-use crate::target::{Delivery, OriginalMail, Outcome};
 
 /// The whole run must end well below Postfix's `command_time_limit` (1000 s).
 pub const DEADLINE: Duration = Duration::from_secs(600);

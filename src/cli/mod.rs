@@ -4,6 +4,7 @@
 pub mod args;
 mod deliver;
 pub mod docs;
+pub mod explain;
 mod forward_mail;
 mod list;
 mod output;
@@ -18,10 +19,10 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use crate::config::{self, HostFacts, Loaded};
+use crate::endpoints::DeliveryContext;
 use crate::exit::ExitStatus;
 use crate::forward::{privilege, syslog};
 use crate::host;
-use crate::target::DeliveryContext;
 use args::{Cli, Command};
 pub use output::Output;
 

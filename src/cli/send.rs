@@ -9,12 +9,12 @@ use serde::Serialize;
 use super::args::SendArgs;
 use super::deliver::{ResultJson, deliver_all};
 use super::{Host, Output};
+use crate::cli::explain::explain_text;
+use crate::endpoints::{Delivery, Outcome};
 use crate::exit::{self, ExitStatus};
-use crate::explain::explain_text;
 use crate::matcher::MatcherTrace;
 use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
 use crate::routing::{self, Routing, SkipReason, Skipped};
-use crate::target::{Delivery, Outcome};
 
 /// Bodies larger than this are refused (exit 65).
 pub const MAX_BODY: u64 = 4 * 1024 * 1024;

@@ -2,9 +2,9 @@
 
 use super::deliver::{ResultJson, deliver_all};
 use super::{Host, Output};
+use crate::endpoints::Delivery;
 use crate::exit::{self, ExitStatus};
 use crate::notification::{Fields, Notification, Severity};
-use crate::target::Delivery;
 
 pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
     let loaded = match host.load_config(out) {

@@ -9,7 +9,7 @@ pub mod privilege;
 pub mod state;
 pub mod syslog;
 
-use crate::target::MailSource;
+use crate::endpoints::MailSource;
 
 impl MailSource for input::RawMail {
     fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {

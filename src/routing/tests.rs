@@ -3,8 +3,8 @@
 use chrono::Utc;
 
 use super::*;
+use crate::cli::explain::explain_text;
 use crate::config::testing::config_from_text;
-use crate::explain::explain_text;
 use crate::notification::{Fields, Severity};
 
 /// Monday 2024-06-03 00:00:00 UTC.

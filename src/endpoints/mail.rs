@@ -60,8 +60,8 @@ pub struct MailContent<'a> {
     pub from: &'a str,
     pub recipients: &'a [String],
     pub subject: &'a str,
+    /// The text part; the HTML part is derived from it (`html_body`).
     pub text: &'a str,
-    pub html: &'a str,
     /// Host part of the `Message-ID`.
     pub message_id_host: &'a str,
 }
@@ -92,7 +92,7 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
         ))
         .multipart(MultiPart::alternative_plain_html(
             content.text.to_string(),
-            content.html.to_string(),
+            html_body(content.text),
         ))
         .map_err(|e| DeliveryError::configuration(format!("cannot build the mail: {e}")))?;
 
@@ -128,7 +128,6 @@ pub fn build_forwarded(
         recipients,
         subject: original.subject,
         text: "",
-        html: "",
         message_id_host,
     })?;
     let headers = message.headers_mut();
@@ -164,6 +163,27 @@ pub fn build_forwarded(
         .map_err(|e| DeliveryError::temporary(format!("cannot read the forwarded message: {e}")))?;
     bytes.extend(lf_to_crlf(&body));
     Ok(bytes)
+}
+
+/// The HTML part of a mail for a plain-text body: the body escaped inside `<pre>`, as
+/// upstream does when no HTML template exists (with its template engine's escaping).
+pub fn html_body(body: &str) -> String {
+    let mut html = String::with_capacity(body.len() + 40);
+    html.push_str("<html><body><pre>");
+    for c in body.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#x27;"),
+            '`' => html.push_str("&#x60;"),
+            '=' => html.push_str("&#x3D;"),
+            c => html.push(c),
+        }
+    }
+    html.push_str("</pre></body></html>");
+    html
 }
 
 /// LF → CRLF, leaving existing CRLF alone.
@@ -285,14 +305,12 @@ mod tests {
 
     fn message(author: &str, from: &str, subject: &str, body: &str) -> String {
         let recipients = strings(&["a@example.com", "root"]);
-        let html = crate::render::html_body(body);
         let message = build_message(&MailContent {
             author,
             from,
             recipients: &recipients,
             subject,
             text: body,
-            html: &html,
             message_id_host: "pve1.example.com",
         })
         .unwrap();
@@ -371,7 +389,6 @@ mod tests {
                 recipients: &recipients,
                 subject: "s",
                 text: "",
-                html: "",
                 message_id_host: "h",
             })
             .unwrap_err();
@@ -385,7 +402,7 @@ mod tests {
 
     struct Bytes(&'static [u8]);
 
-    impl crate::target::MailSource for Bytes {
+    impl crate::endpoints::MailSource for Bytes {
         fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {
             out.write_all(&self.0[offset as usize..])
         }
@@ -431,5 +448,18 @@ mod tests {
             mail.lines().all(|l| l.len() <= 998),
             "no line over 998 bytes"
         );
+    }
+
+    #[test]
+    fn escapes_every_special_character() {
+        assert_eq!(
+            html_body("a<b>&\"'`=c\nd"),
+            "<html><body><pre>a&lt;b&gt;&amp;&quot;&#x27;&#x60;&#x3D;c\nd</pre></body></html>"
+        );
+    }
+
+    #[test]
+    fn empty_body() {
+        assert_eq!(html_body(""), "<html><body><pre></pre></body></html>");
     }
 }

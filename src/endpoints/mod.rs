@@ -1,4 +1,4 @@
-//! Delivery: one file per target kind behind the `Endpoint` trait. Delivery code knows
+//! Delivery: one file per target kind, each an `Endpoint` built by `endpoint()`. Delivery code knows
 //! nothing of the command line; it gets the configuration and a small context.
 
 pub mod gotify;

@@ -22,7 +22,6 @@ use super::mail::{self, DEFAULT_AUTHOR, MailContent};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SmtpConfig, SmtpMode, Target};
 use crate::redact;
-use crate::render;
 
 /// Limit for connecting (including DNS) and for each read or write.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -131,19 +130,15 @@ impl Endpoint for Smtp<'_> {
                 original,
                 &self.context.fqdn,
             )?,
-            None => {
-                let html = render::html_body(&event.body);
-                mail::build_message(&MailContent {
-                    author,
-                    from: &settings.from_address,
-                    recipients: &recipients,
-                    subject: &event.title,
-                    text: &event.body,
-                    html: &html,
-                    message_id_host: &self.context.fqdn,
-                })?
-                .formatted()
-            }
+            None => mail::build_message(&MailContent {
+                author,
+                from: &settings.from_address,
+                recipients: &recipients,
+                subject: &event.title,
+                text: &event.body,
+                message_id_host: &self.context.fqdn,
+            })?
+            .formatted(),
         };
 
         let secrets = self.secrets();

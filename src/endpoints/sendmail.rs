@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::mail::{self, DEFAULT_AUTHOR, MailContent};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SendmailConfig, Target};
-use crate::{redact, render};
+use crate::redact;
 
 /// How long sendmail may run before it is sent SIGTERM.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -69,14 +69,12 @@ impl Endpoint for Sendmail<'_> {
         }
 
         let event = delivery.event;
-        let html = render::html_body(&event.body);
         let message = mail::build_message(&MailContent {
             author: self.settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
             from,
             recipients: &recipients,
             subject: &event.title,
             text: &event.body,
-            html: &html,
             message_id_host: &self.context.fqdn,
         })?;
         // The local sendmail interface expects LF line ends.
