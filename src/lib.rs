@@ -16,3 +16,4 @@ pub mod matcher;
 pub mod notification;
 pub mod redact;
 pub mod routing;
+pub mod statefs;
