@@ -13,6 +13,7 @@ pub mod exit;
 pub mod forward;
 pub mod host;
 pub mod matcher;
+pub mod noise;
 pub mod notification;
 pub mod redact;
 pub mod routing;
