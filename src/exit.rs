@@ -5,35 +5,79 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// The statuses pvenotify uses; the numbers are those of sysexits.h.
+/// The statuses pvenotify uses; the numbers are those of sysexits.h, except that `run`
+/// passes on the status of the command it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
-    Ok = 0,
+    Ok,
     /// Bad command line.
-    Usage = 64,
+    Usage,
     /// Bad input data (body, timestamp).
-    DataErr = 65,
+    DataErr,
     /// Nothing there to deliver to.
-    Unavailable = 69,
+    Unavailable,
     /// A bug.
-    Software = 70,
+    Software,
     /// A retry may succeed.
-    TempFail = 75,
+    TempFail,
     /// Refused because of elevated privileges.
-    NoPerm = 77,
+    NoPerm,
     /// Configuration cannot be loaded or is wrong.
-    Config = 78,
+    Config,
+    /// `run`: the command's own status (see [`run_status`]).
+    Command(u8),
 }
 
 impl ExitStatus {
     pub fn code(self) -> i32 {
-        self as i32
+        match self {
+            ExitStatus::Ok => 0,
+            ExitStatus::Usage => 64,
+            ExitStatus::DataErr => 65,
+            ExitStatus::Unavailable => 69,
+            ExitStatus::Software => 70,
+            ExitStatus::TempFail => 75,
+            ExitStatus::NoPerm => 77,
+            ExitStatus::Config => 78,
+            ExitStatus::Command(code) => i32::from(code),
+        }
     }
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(status: ExitStatus) -> Self {
-        std::process::ExitCode::from(status as u8)
+        std::process::ExitCode::from(status.code() as u8)
+    }
+}
+
+/// How a command run by `run` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandEnd {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal (this number) ended it.
+    Signaled(i32),
+    /// It ran past `--timeout` and was stopped.
+    TimedOut,
+    /// There is no such program.
+    NotFound,
+    /// The program exists but could not be executed.
+    NotExecutable,
+}
+
+/// The status of `run`: the command's, as shells and timeout(1) report it, so that cron
+/// and `set -e` see what they would without pvenotify.
+pub fn run_status(end: CommandEnd) -> ExitStatus {
+    let code = match end {
+        CommandEnd::Exited(code) => code.clamp(0, 255),
+        CommandEnd::Signaled(signal) => (128 + signal).min(255),
+        CommandEnd::TimedOut => 124,
+        CommandEnd::NotExecutable => 126,
+        CommandEnd::NotFound => 127,
+    };
+    match code {
+        0 => ExitStatus::Ok,
+        code => ExitStatus::Command(code as u8),
     }
 }
 
@@ -150,6 +194,19 @@ mod tests {
         assert_eq!(validate_status(0, 3, true), ExitStatus::Config);
         assert_eq!(validate_status(1, 0, false), ExitStatus::Config);
         assert_eq!(validate_status(0, 0, true), ExitStatus::Ok);
+    }
+
+    #[test]
+    fn run_passes_on_the_command_status_like_shells() {
+        let code = |end| run_status(end).code();
+        assert_eq!(run_status(CommandEnd::Exited(0)), ExitStatus::Ok);
+        assert_eq!(code(CommandEnd::Exited(3)), 3);
+        assert_eq!(code(CommandEnd::Exited(255)), 255);
+        assert_eq!(code(CommandEnd::Signaled(9)), 137);
+        assert_eq!(code(CommandEnd::Signaled(15)), 143);
+        assert_eq!(code(CommandEnd::TimedOut), 124);
+        assert_eq!(code(CommandEnd::NotExecutable), 126);
+        assert_eq!(code(CommandEnd::NotFound), 127);
     }
 
     #[test]

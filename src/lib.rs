@@ -7,6 +7,7 @@
 //! serve them all.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod endpoints;
 pub mod exit;

@@ -4,10 +4,12 @@
 //! comment is its one-line summary (the man page's NAME line), the rest its description;
 //! `after_long_help` only points to the man page and is left out of the man pages.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::noise::{dedup, span};
 use crate::notification::Severity;
 
 /// Proxmox VE notifications from the command line
@@ -179,6 +181,23 @@ pub enum Command {
         after_long_help = "Installation, privileges and retry state: man pvenotify-forward-mail."
     )]
     ForwardMail(ForwardMailArgs),
+
+    /// Run a command and notify when it fails
+    ///
+    /// Runs COMMAND (found in PATH) with the caller's environment, working directory and
+    /// standard input, and captures its standard output and standard error together, keeping
+    /// the last 64 KiB. When it succeeds nothing is sent and nothing printed (unless
+    /// --always). When it fails (non-zero exit, killed by a signal, timed out or could not
+    /// be started), an event titled "'COMMAND' failed on HOST (exit N)" with the command
+    /// line, times, exit status and the kept output is routed and delivered as by send,
+    /// with the fields type=command, command=NAME and hostname. If that notification cannot
+    /// be delivered, the output is printed on standard error so that nothing is lost.
+    ///
+    /// Exit status: the command's own, so that cron and set -e keep working: its exit code,
+    /// 128+N when killed by signal N, 124 when it timed out, 127 when it was not found and
+    /// 126 when it could not be executed; 64 for a bad command line.
+    #[command(after_long_help = "Examples with cron: man pvenotify-run.")]
+    Run(RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +242,78 @@ pub struct SendArgs {
     /// Route only: print for every matcher which rule matched and why (implies --dry-run).
     #[arg(long)]
     pub explain: bool,
+
+    #[command(flatten)]
+    pub noise: NoiseArgs,
+}
+
+/// Noise control, for `send` and `run` alike.
+#[derive(Debug, Args)]
+pub struct NoiseArgs {
+    /// Suppress repeats: per target, an event with this key and the same severity as the
+    /// last one delivered is not delivered again until the cooldown has passed; another
+    /// severity is delivered at once. At most 256 bytes, no control characters.
+    #[arg(long, value_name = "KEY", value_parser = parse_dedup_key)]
+    pub dedup_key: Option<String>,
+
+    /// How long repeats of a --dedup-key stay quiet, such as 90s, 30m, 6h, 1d or 1h 30m;
+    /// 0 suppresses nothing. Default: 1h.
+    #[arg(long, value_name = "SPAN", requires = "dedup_key", value_parser = span::parse_span)]
+    pub cooldown: Option<u64>,
+
+    /// Directory of the local state (dedup records in dedup/).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "PVENOTIFY_STATE_DIR",
+        default_value = "/var/lib/pvenotify"
+    )]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Notify when the command succeeds too (severity info).
+    #[arg(long)]
+    pub always: bool,
+
+    /// Stop the command after SPAN (such as 30m): SIGTERM, and SIGKILL 10 s later.
+    #[arg(long, value_name = "SPAN", value_parser = parse_timeout)]
+    pub timeout: Option<u64>,
+
+    /// Title of the notification instead of "'COMMAND' failed on HOST (…)".
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+
+    /// Severity of a failure's notification (success with --always is info).
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = parse_severity)]
+    pub severity: Severity,
+
+    /// A metadata field such as type=backup; repeatable. Replaces a default field of the
+    /// same name (type=command, command=NAME, hostname).
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+
+    /// Run the command, then print the targets a failure would notify instead of notifying.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run the command, then print the routing explanation instead of notifying.
+    #[arg(long)]
+    pub explain: bool,
+
+    #[command(flatten)]
+    pub noise: NoiseArgs,
+
+    /// The command and its arguments, after "--".
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +368,17 @@ fn absolute_path(value: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!("'{value}' is not an absolute path"))
+    }
+}
+
+fn parse_dedup_key(value: &str) -> Result<String, String> {
+    dedup::check_key(value).map(|()| value.to_string())
+}
+
+fn parse_timeout(value: &str) -> Result<u64, String> {
+    match span::parse_span(value)? {
+        0 => Err("a timeout of 0 would stop the command at once".to_string()),
+        seconds => Ok(seconds),
     }
 }
 

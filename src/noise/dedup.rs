@@ -18,17 +18,17 @@ const HEADER: &str = "pvenotify-dedup 1";
 /// A usable key: non-empty, at most 256 bytes, no control characters.
 pub fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
-        return Err("--dedup-key must not be empty".to_string());
+        return Err("a dedup key must not be empty".to_string());
     }
     if key.len() > MAX_KEY_BYTES {
         return Err(format!(
-            "--dedup-key is {} bytes long; at most {MAX_KEY_BYTES} are allowed",
+            "the dedup key is {} bytes long; at most {MAX_KEY_BYTES} are allowed",
             key.len()
         ));
     }
     if key.chars().any(char::is_control) {
         return Err(format!(
-            "--dedup-key '{}' contains a control character",
+            "the dedup key '{}' contains a control character",
             key.escape_debug()
         ));
     }
