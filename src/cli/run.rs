@@ -52,11 +52,13 @@ pub(super) fn run(args: &RunArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
         Some(title) => clean_title(title),
         None => {
             let host_name = fields.get("hostname").unwrap_or(&host.hostname);
-            let outcome = match &finished.end {
-                CommandEnd::Exited(0) => "succeeded".to_string(),
-                end => format!("failed ({})", short_outcome(end, &finished, args)),
-            };
-            format!("'{name}' {outcome} on {host_name}")
+            match &finished.end {
+                CommandEnd::Exited(0) => format!("'{name}' succeeded on {host_name}"),
+                end => format!(
+                    "'{name}' failed on {host_name} ({})",
+                    short_outcome(end, &finished, args)
+                ),
+            }
         }
     };
     let severity = if succeeded {
