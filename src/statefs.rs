@@ -155,15 +155,29 @@ pub fn identity_at(dir: &File, name: &str) -> io::Result<(u64, u64)> {
     Ok((stat.st_dev, stat.st_ino))
 }
 
-/// Replaces `name` in `dir` by `bytes` atomically: a reader (or a crash) sees the old or
-/// the new content, never a mix. The new file has mode 0600.
-pub fn replace_at(dir: &File, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let temporary = format!(".{name}.tmp.{}", std::process::id());
+/// Whether [`replace_at`] waits until the new content is on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `fsync` before the rename: the new content survives a power failure.
+    Synced,
+    /// No `fsync`: a crashed process still leaves the old or the new content, but after a
+    /// power failure the file may be empty or old. For records whose loss costs little.
+    Unsynced,
+}
+
+/// Replaces `name` in `dir` by `bytes` atomically: a reader (or a crashed writer) sees the
+/// old or the new content, never a mix. The new file has mode 0600. The temporary file is
+/// `.NAME.tmp`, so the caller must hold a lock that serialises the writers of `name`; what a
+/// crashed writer left there is overwritten by the next one.
+pub fn replace_at(dir: &File, name: &str, bytes: &[u8], durability: Durability) -> io::Result<()> {
+    let temporary = format!(".{name}.tmp");
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW;
     let result = (|| {
         let mut file = open_at(dir, &temporary, flags, 0o600)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durability == Durability::Synced {
+            file.sync_all()?;
+        }
         let from = c_name(&temporary)?;
         let to = c_name(name)?;
         // SAFETY: valid directory descriptors and NUL-terminated names living for the call.
@@ -223,8 +237,8 @@ mod tests {
         let dir = open_checked_dir(&state.path().join("d"), true)
             .unwrap()
             .unwrap();
-        replace_at(&dir, "rec", b"one\n").unwrap();
-        replace_at(&dir, "rec", b"two\n").unwrap();
+        replace_at(&dir, "rec", b"one\n", Durability::Synced).unwrap();
+        replace_at(&dir, "rec", b"two\n", Durability::Unsynced).unwrap();
         let names: Vec<_> = fs::read_dir(state.path().join("d"))
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -239,9 +253,9 @@ mod tests {
     fn identity_changes_with_replacement() {
         let state = tempfile::tempdir().unwrap();
         let dir = open_checked_dir(state.path(), false).unwrap().unwrap();
-        replace_at(&dir, "rec", b"one").unwrap();
+        replace_at(&dir, "rec", b"one", Durability::Synced).unwrap();
         let before = identity_at(&dir, "rec").unwrap();
-        replace_at(&dir, "rec", b"two").unwrap();
+        replace_at(&dir, "rec", b"two", Durability::Synced).unwrap();
         assert_ne!(identity_at(&dir, "rec").unwrap(), before);
         unlink_at(&dir, "rec").unwrap();
         assert!(identity_at(&dir, "rec").is_err());

@@ -646,7 +646,7 @@ fn a_run_killed_while_holding_the_record_loses_nothing_and_blocks_nobody() {
     let leftovers: Vec<_> = std::fs::read_dir(state.path().join("dedup"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.contains(".tmp."))
+        .filter(|n| n.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
