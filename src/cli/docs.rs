@@ -12,12 +12,13 @@
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`. Output is deterministic: no date, and
 //! the crate version is the only thing that changes between releases.
 
-use clap::{Command, CommandFactory};
+use clap::Command;
 use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Inline, Roff, bold, roman};
 
-use super::args::Cli;
+use super::args;
+use crate::exit::STATUSES;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const MAN_SECTION: &str = "1";
@@ -43,7 +44,7 @@ pub fn man_pages() -> Vec<(String, Vec<u8>)> {
 /// Completion scripts for bash, zsh and fish, as (file name, script), named the way each
 /// shell looks them up.
 pub fn completions() -> Vec<(String, Vec<u8>)> {
-    let name = Cli::command().get_name().to_string();
+    let name = args::command().get_name().to_string();
     [
         (Shell::Bash, format!("{name}.bash")),
         (Shell::Zsh, format!("_{name}")),
@@ -51,7 +52,7 @@ pub fn completions() -> Vec<(String, Vec<u8>)> {
     ]
     .into_iter()
     .map(|(shell, file)| {
-        let mut cmd = Cli::command();
+        let mut cmd = args::command();
         let mut script = Vec::new();
         clap_complete::generate(shell, &mut cmd, name.clone(), &mut script);
         (file, script)
@@ -62,7 +63,7 @@ pub fn completions() -> Vec<(String, Vec<u8>)> {
 /// The command tree the man pages describe: built (so global options are propagated to
 /// the subcommands), without the `help` subcommand, which needs no page.
 fn man_command() -> Command {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+    let mut cmd = args::command().disable_help_subcommand(true);
     cmd.build();
     cmd
 }
@@ -275,6 +276,8 @@ enum Block {
     Sub(String),
     /// One item per environment variable that clap reads for an option.
     Environment,
+    /// One item per exit status, from [`STATUSES`].
+    ExitStatuses,
 }
 
 /// Parses the markup of `doc/man/README.md`. A mistake in a file is a bug of the build, so
@@ -347,6 +350,8 @@ fn parse(page: &str, text: &str) -> Prose {
             in_verbatim = true;
         } else if line == "@environment" {
             blocks.push(Block::Environment);
+        } else if line == "@exit-statuses" {
+            blocks.push(Block::ExitStatuses);
         } else if line.starts_with('@') {
             fail("unknown directive");
         } else {
@@ -391,6 +396,11 @@ fn render_sections(sections: &[Section], top: &Command) -> Roff {
                 Block::Environment => {
                     for (tag, text) in environment_items(top) {
                         render_item(&mut roff, &tag, &text);
+                    }
+                }
+                Block::ExitStatuses => {
+                    for row in STATUSES {
+                        render_item(&mut roff, &row.status.code().to_string(), row.meaning);
                     }
                 }
             }
@@ -492,6 +502,7 @@ mod tests {
                 Block::Verbatim(lines) => format!("v:{}", lines.join("/")),
                 Block::Sub(title) => format!("s:{title}"),
                 Block::Environment => "env".to_string(),
+                Block::ExitStatuses => "exit".to_string(),
             })
             .collect();
         assert_eq!(
