@@ -1,5 +1,5 @@
 //! The whole command-line definition. Its doc comments are the `--help` text, and the
-//! man pages and completions are generated from it (`cli::docs`; regenerate with
+//! man pages and completions are generated from it (`tests/docgen`; regenerate with
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`). The first paragraph of a command's doc
 //! comment is its one-line summary (the man page's NAME line), the rest its description;
 //! `after_long_help` only points to the man page and is left out of the man pages.

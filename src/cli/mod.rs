@@ -3,7 +3,6 @@
 
 pub mod args;
 mod deliver;
-pub mod docs;
 pub mod explain;
 mod forward_mail;
 mod list;

@@ -1,5 +1,5 @@
-//! Man pages and shell completions, generated from the clap definition in [`super::args`]
-//! so that `--help`, `man` and tab completion can never disagree.
+//! Man pages and shell completions, generated from the clap definition in
+//! `pvenotify::cli::args` so that `--help`, `man` and tab completion can never disagree.
 //!
 //! Options, commands and their descriptions come from clap (via `clap_mangen` and
 //! `clap_complete`). What `--help` has no room for (the configuration files, the calendar
@@ -7,8 +7,11 @@
 //! text file per page under `doc/man/`, in the small markup that `doc/man/README.md`
 //! describes; this module parses it and renders it to roff, filling in the parts that come
 //! from the clap definition. Every subcommand of the clap definition gets its own page, so a
-//! new subcommand is picked up by re-running the generation. The results are committed under `man/` and `completions/`;
-//! `tests/docs.rs` fails when they are stale and rewrites them with
+//! new subcommand is picked up by re-running the generation.
+//!
+//! The generator lives with the tests so that the program does not link `clap_mangen` and
+//! `clap_complete` (dev-dependencies). The results are committed under `man/` and
+//! `completions/`; `tests/docs.rs` fails when they are stale and rewrites them with
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`. Output is deterministic: no date, and
 //! the crate version is the only thing that changes between releases.
 
@@ -17,8 +20,8 @@ use clap_complete::Shell;
 use clap_mangen::Man;
 use clap_mangen::roff::{Inline, Roff, bold, roman};
 
-use super::args;
-use crate::exit::STATUSES;
+use pvenotify::cli::args;
+use pvenotify::exit::STATUSES;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 const MAN_SECTION: &str = "1";
