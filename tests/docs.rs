@@ -142,3 +142,31 @@ fn every_subcommand_and_long_option_is_in_the_man_pages() {
         "expected at least send, test-target, validate and list"
     );
 }
+
+/// README's "Layout" names every module of `src/` (a file `NAME.rs` or a folder `NAME/`).
+#[test]
+fn readme_layout_names_every_module() {
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = readme
+        .find("\n## Layout\n")
+        .expect("README has a Layout section");
+    let layout = &readme[start + 1..];
+    let layout = &layout[..layout[1..]
+        .find("\n## ")
+        .map_or(layout.len(), |end| end + 1)];
+    let mut missing = Vec::new();
+    for entry in fs::read_dir(repo().join("src")).expect("src/") {
+        let name = entry.expect("src/ entry").file_name();
+        let name = name.to_string_lossy();
+        let module = name.strip_suffix(".rs").unwrap_or(&name);
+        if !layout.contains(&format!("`src/{module}")) {
+            missing.push(format!("src/{name}"));
+        }
+    }
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "README.md's Layout does not name {}; add a row for each",
+        missing.join(", ")
+    );
+}
