@@ -14,19 +14,24 @@ use crate::notification::Severity;
 /// The command-line definition as `--help` and the man pages show it: [`Cli`] with the
 /// exit statuses of [`STATUSES`] added to its description.
 pub fn command() -> clap::Command {
+    use std::fmt::Write as _;
     let cmd = Cli::command();
-    let statuses: Vec<String> = STATUSES
-        .iter()
-        .filter_map(|row| Some(format!("{} {}", row.status.code(), row.name?)))
-        .collect();
-    let about = cmd
+    // The doc comment has no styling, so its ANSI form is its text (plain `Display` would
+    // strip escapes character by character, on every start).
+    let mut about = cmd
         .get_long_about()
-        .map(ToString::to_string)
+        .map(|text| text.ansi().to_string())
         .unwrap_or_default();
-    cmd.long_about(format!(
-        "{about} The exit status follows sysexits.h: {}.",
-        statuses.join(", ")
-    ))
+    about.push_str(" The exit status follows sysexits.h:");
+    let named = STATUSES
+        .iter()
+        .filter_map(|row| Some((row.status, row.name?)));
+    for (i, (status, name)) in named.enumerate() {
+        let separator = if i == 0 { "" } else { "," };
+        let _ = write!(about, "{separator} {} {name}", status.code());
+    }
+    about.push('.');
+    cmd.long_about(about)
 }
 
 /// Proxmox VE notifications from the command line

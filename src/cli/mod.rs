@@ -66,7 +66,7 @@ pub fn main() -> ExitStatus {
 
     let parsed = args::command()
         .try_get_matches_from(&argv)
-        .and_then(|matches| Cli::from_arg_matches(&matches));
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
