@@ -17,7 +17,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::statefs::{self, LockError, open_at, open_checked_dir};
+use anyhow::{Context, anyhow, ensure};
+
+use crate::statefs::{self, LockError, open_at};
 
 /// Records older than this are pruned; longer than any MTA keeps retrying (Postfix 5 days).
 pub const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -55,6 +57,14 @@ impl fmt::Display for StateError {
 
 impl std::error::Error for StateError {}
 
+/// Any other error on the way is a reason not to use the state; the alternate form keeps
+/// the whole chain, such as "PATH: cannot create: Permission denied".
+impl From<anyhow::Error> for StateError {
+    fn from(error: anyhow::Error) -> Self {
+        StateError::Unusable(format!("{error:#}"))
+    }
+}
+
 /// The record of one message, locked exclusively for the life of the value.
 #[derive(Debug)]
 pub struct Record {
@@ -79,64 +89,36 @@ impl Record {
         lock_wait: Duration,
     ) -> Result<Record, StateError> {
         if !is_valid_key(key) {
-            return Err(StateError::Unusable(format!(
-                "invalid message key '{}'",
-                key.escape_debug()
-            )));
+            return Err(anyhow!("invalid message key '{}'", key.escape_debug()).into());
         }
         let dir_path = state_dir.join(SUBDIR);
-        let dir = match open_checked_dir(&dir_path, true) {
-            Ok(Some(dir)) => dir,
-            Ok(None) => {
-                return Err(StateError::Unusable(format!(
-                    "{}: missing",
-                    dir_path.display()
-                )));
-            }
-            Err(reason) => return Err(StateError::Unusable(reason)),
-        };
+        let dir = statefs::open_checked_dir(&dir_path, true)
+            .map_err(anyhow::Error::msg)?
+            .with_context(|| format!("{}: missing", dir_path.display()))?;
         let name = format!("{key}.state");
         let path = dir_path.join(&name);
-        let unusable =
-            |error: io::Error| StateError::Unusable(format!("{}: {error}", path.display()));
+        let in_path = || path.display().to_string();
 
         let deadline = Instant::now() + lock_wait;
         let mut file = loop {
             let flags = libc::O_RDWR | libc::O_CREAT | libc::O_APPEND | libc::O_NOFOLLOW;
-            let file = open_at(&dir, &name, flags, 0o600).map_err(unusable)?;
-            let meta = file.metadata().map_err(unusable)?;
-            if !meta.is_file() {
-                return Err(StateError::Unusable(format!(
-                    "{}: not a regular file",
-                    path.display()
-                )));
+            let file = open_at(&dir, &name, flags, 0o600).with_context(in_path)?;
+            if !file.metadata().with_context(in_path)?.is_file() {
+                return Err(anyhow!("{}: not a regular file", path.display()).into());
             }
             statefs::lock_exclusive(&file, deadline, &path).map_err(|error| match error {
                 LockError::TimedOut => StateError::Locked,
                 LockError::Failed(error) => {
-                    StateError::Unusable(format!("{}: cannot lock: {error}", path.display()))
+                    anyhow!("{}: cannot lock: {error}", path.display()).into()
                 }
             })?;
             // A pruning run may have removed the file between our open and our lock; then
             // start over with a new file.
-            if file.metadata().map_err(unusable)?.nlink() > 0 {
+            if file.metadata().with_context(in_path)?.nlink() > 0 {
                 break file;
             }
         };
-
-        let mut content = Vec::new();
-        (&mut file)
-            .take(MAX_RECORD_BYTES + 1)
-            .read_to_end(&mut content)
-            .map_err(unusable)?;
-        if content.len() as u64 > MAX_RECORD_BYTES {
-            return Err(StateError::Unusable(format!(
-                "{}: larger than {MAX_RECORD_BYTES} bytes",
-                path.display()
-            )));
-        }
-        let contents = parse_record(&content)
-            .map_err(|reason| StateError::Unusable(format!("{}: {reason}", path.display())))?;
+        let (contents, len) = read_record(&mut file).with_context(in_path)?;
 
         let mut record = Record {
             file,
@@ -146,11 +128,12 @@ impl Record {
             complete: contents.complete,
         };
         let unusable = |error: io::Error| StateError::Unusable(error.to_string());
-        if record.end < content.len() as u64 {
+        if record.end < len {
             // A crash cut the last line short; drop it so that the next line starts clean.
-            record.file.set_len(record.end).map_err(|error| {
-                StateError::Unusable(format!("{}: {error}", record.path.display()))
-            })?;
+            record
+                .file
+                .set_len(record.end)
+                .with_context(|| record.path.display().to_string())?;
         }
         if record.end == 0 {
             record.append(&format!("{HEADER}\n")).map_err(unusable)?;
@@ -234,7 +217,7 @@ impl Record {
 /// `max_age` and that no run holds locked; returns how many. A missing directory holds none.
 pub fn prune(state_dir: &Path, max_age: Duration, now: SystemTime) -> io::Result<usize> {
     let dir_path = state_dir.join(SUBDIR);
-    let Some(dir) = open_checked_dir(&dir_path, false).map_err(io::Error::other)? else {
+    let Some(dir) = statefs::open_checked_dir(&dir_path, false).map_err(io::Error::other)? else {
         return Ok(0);
     };
     let mut removed = 0;
@@ -290,6 +273,19 @@ fn prune_one(dir: &File, name: &str, max_age: Duration, now: SystemTime) -> io::
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
         Err(error) => Err(error),
     }
+}
+
+/// Reads a locked record: what it says and its length in bytes.
+fn read_record(file: &mut File) -> anyhow::Result<(RecordContents, u64)> {
+    let mut content = Vec::new();
+    file.take(MAX_RECORD_BYTES + 1).read_to_end(&mut content)?;
+    let len = content.len() as u64;
+    ensure!(
+        len <= MAX_RECORD_BYTES,
+        "larger than {MAX_RECORD_BYTES} bytes"
+    );
+    let contents = parse_record(&content).map_err(anyhow::Error::msg)?;
+    Ok((contents, len))
 }
 
 /// What a record says.
@@ -362,7 +358,6 @@ fn is_valid_target(target: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     use crate::statefs::testing::wait_until_waiting;
     use std::fs::OpenOptions;
     use std::os::unix::fs::PermissionsExt;
