@@ -218,7 +218,10 @@ pub enum Command {
     /// Exit status: the command's own, so that cron and set -e keep working: its exit code,
     /// 128+N when killed by signal N, 124 when it timed out, 127 when it was not found and
     /// 126 when it could not be executed; 64 for a bad command line.
-    #[command(after_long_help = "Examples with cron: man pvenotify-run.")]
+    #[command(
+        override_usage = "pvenotify run [OPTIONS] -- COMMAND [ARG]...",
+        after_long_help = "Examples with cron: man pvenotify-run."
+    )]
     Run(RunArgs),
 }
 
