@@ -667,3 +667,30 @@ fn quiet_leaves_only_failures() {
         "{stderr}"
     );
 }
+
+#[test]
+fn send_that_selects_no_target_says_so_unless_quiet() {
+    let dir = config();
+    let args = [
+        "send",
+        "--timestamp",
+        MONDAY_NOON,
+        "--title",
+        "t",
+        "--body",
+        "b",
+    ];
+    let out = dir.cmd(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "pvenotify: warning: no matcher selected a target; nothing was sent\n"
+    );
+    assert_eq!(stdout_of(&out), "");
+
+    let mut quiet = vec!["-q"];
+    quiet.extend(args);
+    let out = dir.cmd(&quiet).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+}
