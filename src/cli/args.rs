@@ -78,7 +78,8 @@ pub struct Cli {
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "NAME"
+        value_name = "NAME",
+        value_parser = host_name
     )]
     pub hostname: Option<String>,
 
@@ -277,6 +278,26 @@ fn absolute_path(value: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!("'{value}' is not an absolute path"))
+    }
+}
+
+/// A DNS-style name (labels of letters, digits, `-` and `_`, joined by dots): it becomes
+/// the right side of every Message-ID, where a space or control character breaks the mail.
+fn host_name(value: &str) -> Result<String, String> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if value.len() <= 253 && value.split('.').all(label_ok) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a host name (letters, digits, '-' and '_' in dot-separated labels)",
+            value.escape_debug()
+        ))
     }
 }
 
