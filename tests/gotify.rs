@@ -201,6 +201,43 @@ fn goes_through_the_datacenter_proxy() {
 
 #[test]
 #[ignore = "needs test services: run tests/run-all.sh"]
+fn goes_through_the_datacenter_proxy_in_absolute_form_over_plain_http() {
+    let svc = services();
+    let marker = unique_marker("gotify-proxy-http");
+    let proxy = format!(
+        "http://pvenotify:{PROXY_PASSWORD}@{}",
+        svc.addr(svc.proxy_port)
+    );
+    // The test proxy, like stock Squid and tinyproxy, refuses CONNECT to this port.
+    let server = format!("http://localhost:{}", svc.http_port);
+    let dir = config(&server, Some(&svc.gotify_token), Some(&proxy));
+    let since = svc.proxy_log_len();
+    let out = send(&dir, &marker, false, &[]);
+    assert_outcome(
+        &dir,
+        &out,
+        "phone (gotify): delivered",
+        0,
+        &[&svc.gotify_token, PROXY_PASSWORD],
+    );
+    check_gotify_request(&svc, &marker, "http");
+    let request = svc.wait_for_request(|r| r.body().contains(&marker), DEFAULT_TIMEOUT);
+    assert!(
+        request
+            .header("Via")
+            .is_some_and(|via| via.contains("pvenotify-test-proxy")),
+        "{:?}",
+        request.headers()
+    );
+    svc.wait_for_proxy_log(
+        &format!("POST http://localhost:{}/message HTTP/1.1", svc.http_port),
+        since,
+        DEFAULT_TIMEOUT,
+    );
+}
+
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
 fn ignores_proxies_from_the_environment() {
     let svc = services();
     let marker = unique_marker("gotify-noproxy");
