@@ -28,7 +28,7 @@ complete -c pvenotify -n "__fish_pvenotify_needs_command" -l config-dir -d 'Dire
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_needs_command" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_needs_command" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
@@ -50,7 +50,7 @@ complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l config-dir 
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l no-hostname -d 'Do not add the default hostname field'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l dry-run -d 'Route only: print the names of the targets a real send would notify, one per line, and deliver nothing'
@@ -62,7 +62,7 @@ complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l conf
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
@@ -71,7 +71,7 @@ complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l config-
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l strict -d 'Count warnings as errors'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
@@ -81,7 +81,7 @@ complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l config-dir 
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
@@ -91,7 +91,7 @@ complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l con
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l no-state -d 'Keep no retry state (for testing); ignored with elevated privileges'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'

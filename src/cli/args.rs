@@ -89,8 +89,9 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
-    /// Host name for the default hostname field and for Message-IDs. Default: the
-    /// kernel's node name (its first label for the field).
+    /// Host name for the default hostname field and for Message-IDs: letters, digits, `-`
+    /// and `_` in dot-separated labels. Default: the kernel's node name (its first label
+    /// for the field).
     #[arg(
         long,
         global = true,
