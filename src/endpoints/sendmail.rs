@@ -3,7 +3,7 @@
 //! program is stopped, with everything it started, after a deadline.
 
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -20,6 +20,8 @@ use crate::redact;
 pub const DEADLINE: Duration = Duration::from_secs(60);
 /// How long after SIGTERM before SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// How long after SIGKILL the stopped program is waited for, to reap it.
+const REAP_WAIT: Duration = Duration::from_secs(1);
 /// How much of sendmail's stderr is kept for the failure message.
 const STDERR_KEEP: usize = 4096;
 
@@ -118,6 +120,8 @@ pub fn run(
     deadline: Duration,
 ) -> Result<(), DeliveryError> {
     let shown = program.display();
+    let failed = |e: std::io::Error| DeliveryError::temporary(format!("cannot run {shown}: {e}"));
+    let (stop, stopped) = pipes::stop_pair().map_err(failed)?;
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
@@ -127,20 +131,21 @@ pub fn run(
         .spawn()
         .map_err(|e| DeliveryError::configuration(format!("cannot run {shown}: {e}")))?;
     let pid = child.id();
-    let failed = |e: std::io::Error| DeliveryError::temporary(format!("cannot run {shown}: {e}"));
-    let (stop, stopped) = pipes::stop_pair().map_err(failed)?;
-    let stdin = child
-        .stdin
-        .take()
-        .map(|pipe| pipes::Stoppable::new(pipe.into(), stopped.as_fd()))
-        .transpose()
-        .map_err(failed)?;
-    let stderr = child
-        .stderr
-        .take()
-        .map(|pipe| pipes::Stoppable::new(pipe.into(), stopped.as_fd()))
-        .transpose()
-        .map_err(failed)?;
+    let stoppable = |pipe: Option<OwnedFd>| {
+        pipe.map(|pipe| pipes::Stoppable::new(pipe, stopped.as_fd()))
+            .transpose()
+    };
+    let (stdin, stderr) = match (
+        stoppable(child.stdin.take().map(OwnedFd::from)),
+        stoppable(child.stderr.take().map(OwnedFd::from)),
+    ) {
+        (Ok(stdin), Ok(stderr)) => (stdin, stderr),
+        (Err(e), _) | (_, Err(e)) => {
+            signal_group(pid, libc::SIGKILL);
+            let _ = child.wait();
+            return Err(failed(e));
+        }
+    };
 
     // The exit is awaited without reaping the program: until it is reaped its pid, and
     // so its process group id, cannot be reused, and signalling the group stays safe.
@@ -176,7 +181,7 @@ pub fn run(
         drop(stop);
         if !in_time {
             // Reaped only if SIGKILL has ended it (it may sit in an uninterruptible wait).
-            if exited.recv_timeout(KILL_GRACE).is_ok() {
+            if exited.recv_timeout(REAP_WAIT).is_ok() {
                 let _ = child.wait();
             }
             return Err(DeliveryError::temporary(format!(
