@@ -16,9 +16,11 @@ use super::http::Secrets;
 use crate::notification::Notification;
 
 /// The data every webhook template sees: `title`, `message`, `severity`, `timestamp`,
-/// `fields` and `secrets`.
+/// `fields` and `secrets`, and pvenotify's `id` (a UUID per event, for transaction ids
+/// such as Matrix's; upstream renders it empty).
 pub fn template_data(event: &Notification, secrets: &BTreeMap<String, String>) -> Value {
     serde_json::json!({
+        "id": event.id,
         "title": event.title,
         "message": event.body,
         "severity": event.severity.as_str(),
