@@ -90,8 +90,12 @@ fn is_application_failure(json: &Value) -> bool {
 fn service_text(json: Option<&Value>, body: &[u8]) -> Option<String> {
     let text = match json {
         Some(Value::Object(object)) => {
+            // In Pushover's form the other keys name the fields the errors are about.
+            let pushover = object.get("status").and_then(Value::as_i64) == Some(0)
+                && object.get("errors").is_some_and(Value::is_array);
             let main = ["description", "errorDescription", "error", "message"]
                 .into_iter()
+                .filter(|_| !pushover)
                 .filter_map(|key| object.get(key))
                 .map(render)
                 .find(|text| !text.is_empty());
@@ -371,6 +375,19 @@ mod tests {
             let (_, message) = failure(status, body, None);
             assert_eq!(message, format!("{line} from {SHOWN}: {text}"), "{body}");
         }
+    }
+
+    #[test]
+    fn pushover_names_fields_beside_its_errors() {
+        assert_eq!(
+            failure(
+                400,
+                r#"{"message":"invalid","errors":["message cannot be longer than 1024 characters"],"status":0}"#,
+                None
+            )
+            .1,
+            format!("HTTP 400 Bad Request from {SHOWN}: message cannot be longer than 1024 characters")
+        );
     }
 
     #[test]
