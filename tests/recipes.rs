@@ -243,10 +243,6 @@ impl Received {
         })
     }
 
-    fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).expect("UTF-8 body")
-    }
-
     fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }
