@@ -115,7 +115,7 @@ pub enum Command {
     /// Every enabled matcher is evaluated against the event. Each existing, enabled target
     /// named by a matching matcher gets the event once, in name order, and one outcome line
     /// per target is printed on standard error, such as "ops-mail (smtp): delivered" or
-    /// "phone (gotify): failed (temporary): HTTP 401 Unauthorized from https://…". With
+    /// "phone (gotify): failed (temporary): HTTP 503 Service Unavailable from https://…". With
     /// --dry-run or --explain nothing is delivered.
     ///
     /// The body comes from --body, from --body-file or, when standard input is not a
