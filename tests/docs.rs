@@ -1,6 +1,8 @@
 //! The committed man pages (`man/`) and shell completions (`completions/`) are generated
-//! from the clap definition by `pvenotify::cli::docs`. This test fails when they are stale;
+//! from the clap definition by `docgen`. This test fails when they are stale;
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs` rewrites them.
+
+mod docgen;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -8,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 use pvenotify::cli::args::Cli;
-use pvenotify::cli::docs;
 
 const REGENERATE: &str = "run `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`";
 
@@ -61,10 +62,10 @@ fn sync_dir(dir: &Path, generated: &[(String, Vec<u8>)], update: bool) -> Vec<St
 #[test]
 fn committed_man_pages_and_completions_are_current() {
     let update = updating();
-    let mut problems = sync_dir(&repo().join("man"), &docs::man_pages(), update);
+    let mut problems = sync_dir(&repo().join("man"), &docgen::man_pages(), update);
     problems.extend(sync_dir(
         &repo().join("completions"),
-        &docs::completions(),
+        &docgen::completions(),
         update,
     ));
     assert!(
@@ -85,7 +86,7 @@ fn plain(roff: &[u8]) -> String {
 
 #[test]
 fn every_subcommand_and_long_option_is_in_the_man_pages() {
-    let pages: Vec<(String, String)> = docs::man_pages()
+    let pages: Vec<(String, String)> = docgen::man_pages()
         .into_iter()
         .map(|(name, roff)| (name, plain(&roff)))
         .collect();

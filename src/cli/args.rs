@@ -1,14 +1,33 @@
 //! The whole command-line definition. Its doc comments are the `--help` text, and the
-//! man pages and completions are generated from it (`cli::docs`; regenerate with
+//! man pages and completions are generated from it (`tests/docgen`; regenerate with
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`). The first paragraph of a command's doc
 //! comment is its one-line summary (the man page's NAME line), the rest its description;
 //! `after_long_help` only points to the man page and is left out of the man pages.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::exit::STATUSES;
 use crate::notification::Severity;
+
+/// The command-line definition as `--help` and the man pages show it: [`Cli`] with the
+/// exit statuses of [`STATUSES`] added to its description.
+pub fn command() -> clap::Command {
+    let cmd = Cli::command();
+    let statuses: Vec<String> = STATUSES
+        .iter()
+        .filter_map(|row| Some(format!("{} {}", row.status.code(), row.name?)))
+        .collect();
+    let about = cmd
+        .get_long_about()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    cmd.long_about(format!(
+        "{about} The exit status follows sysexits.h: {}.",
+        statuses.join(", ")
+    ))
+}
 
 /// Proxmox VE notifications from the command line
 ///
@@ -19,10 +38,8 @@ use crate::notification::Severity;
 /// local sendmail, an SMTP relay, Gotify or a webhook.
 ///
 /// Standard output carries what a command produces (target names, tables, findings, JSON);
-/// standard error carries one outcome line per delivery, warnings and errors. The exit
-/// status follows sysexits.h: 0 success, 64 bad command line, 65 bad input data, 69 nothing
-/// to deliver to, 70 internal error, 75 a delivery failed and a retry may help, 78
-/// configuration problem.
+/// standard error carries one outcome line per delivery, warnings and errors.
+// `command()` appends the exit statuses to this paragraph, from `crate::exit::STATUSES`.
 #[derive(Debug, Parser)]
 #[command(
     name = "pvenotify",
