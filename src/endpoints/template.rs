@@ -265,6 +265,22 @@ mod tests {
     }
 
     #[test]
+    fn id_is_the_events_uuid() {
+        let event = Notification::new("t", "b", Severity::Info, 1, Default::default());
+        let data = template_data(&event, &Default::default());
+        let txn = Renderer::new()
+            .render(
+                Part::Url,
+                "pve-{{ timestamp }}-{{ id }}",
+                &data,
+                &Secrets::default(),
+            )
+            .unwrap();
+        assert_eq!(txn, format!("pve-1-{}", event.id));
+        assert!(uuid::Uuid::parse_str(&event.id).is_ok());
+    }
+
+    #[test]
     fn built_in_helpers_work() {
         assert_eq!(
             render("{{#if (eq severity \"info\")}}yes{{else}}no{{/if}}").unwrap(),
