@@ -7,6 +7,7 @@ pub mod explain;
 mod forward_mail;
 mod list;
 mod output;
+mod recipe;
 mod send;
 mod test_target;
 mod validate;
@@ -127,6 +128,7 @@ fn run(cli: &Cli, privileged: bool) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
         Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
+        Command::Recipe(args) => recipe::run(args, &out),
     }
 }
 
