@@ -364,14 +364,14 @@ fn status_case(code: u16, expected: &str, exit: i32) {
 
 #[test]
 #[ignore = "needs test services: run tests/run-all.sh"]
-fn unauthorized_is_temporary() {
-    status_case(401, "failed (temporary): HTTP 401 Unauthorized", 75);
+fn unauthorized_is_a_configuration_failure() {
+    status_case(401, "failed (configuration): HTTP 401 Unauthorized", 78);
 }
 
 #[test]
 #[ignore = "needs test services: run tests/run-all.sh"]
-fn not_found_is_temporary() {
-    status_case(404, "failed (temporary): HTTP 404 Not Found", 75);
+fn not_found_is_a_configuration_failure() {
+    status_case(404, "failed (configuration): HTTP 404 Not Found", 78);
 }
 
 #[test]

@@ -14,19 +14,24 @@ use crate::notification::Severity;
 /// The command-line definition as `--help` and the man pages show it: [`Cli`] with the
 /// exit statuses of [`STATUSES`] added to its description.
 pub fn command() -> clap::Command {
+    use std::fmt::Write as _;
     let cmd = Cli::command();
-    let statuses: Vec<String> = STATUSES
-        .iter()
-        .filter_map(|row| Some(format!("{} {}", row.status.code(), row.name?)))
-        .collect();
-    let about = cmd
+    // The doc comment has no styling, so its ANSI form is its text (plain `Display` would
+    // strip escapes character by character, on every start).
+    let mut about = cmd
         .get_long_about()
-        .map(ToString::to_string)
+        .map(|text| text.ansi().to_string())
         .unwrap_or_default();
-    cmd.long_about(format!(
-        "{about} The exit status follows sysexits.h: {}.",
-        statuses.join(", ")
-    ))
+    about.push_str(" The exit status follows sysexits.h:");
+    let named = STATUSES
+        .iter()
+        .filter_map(|row| Some((row.status, row.name?)));
+    for (i, (status, name)) in named.enumerate() {
+        let separator = if i == 0 { "" } else { "," };
+        let _ = write!(about, "{separator} {} {name}", status.code());
+    }
+    about.push('.');
+    cmd.long_about(about)
 }
 
 /// Proxmox VE notifications from the command line
@@ -134,7 +139,7 @@ pub enum Command {
     /// Every enabled matcher is evaluated against the event. Each existing, enabled target
     /// named by a matching matcher gets the event once, in name order, and one outcome line
     /// per target is printed on standard error, such as "ops-mail (smtp): delivered" or
-    /// "phone (gotify): failed (temporary): HTTP 401 Unauthorized from https://…". With
+    /// "phone (gotify): failed (temporary): HTTP 503 Service Unavailable from https://…". With
     /// --dry-run or --explain nothing is delivered.
     ///
     /// The body comes from --body, from --body-file or, when standard input is not a
@@ -198,6 +203,19 @@ pub enum Command {
         after_long_help = "Installation, privileges and retry state: man pvenotify-forward-mail."
     )]
     ForwardMail(ForwardMailArgs),
+
+    /// Print a ready-to-paste webhook target for a chat or push service
+    ///
+    /// Prints the webhook section for notifications.cfg and the section for
+    /// priv/notifications.cfg that reach SERVICE (ntfy, discord, slack, telegram, matrix,
+    /// teams, pushover, home-assistant, apprise), with header values and body
+    /// base64-encoded as Proxmox VE writes them and the secrets as placeholders to
+    /// replace. The sections use Proxmox VE's own syntax, so they work there too. Nothing
+    /// is read or written.
+    ///
+    /// Exit status: 0, or 64 for an unknown service or target name.
+    #[command(after_long_help = "The services and what they answer: man pvenotify-recipe.")]
+    Recipe(RecipeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +281,30 @@ pub struct ListArgs {
     /// What to list; both when omitted.
     #[arg(value_enum)]
     pub what: Option<ListWhat>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// The service: ntfy, discord, slack, telegram, matrix, teams, pushover,
+    /// home-assistant or apprise.
+    #[arg(value_name = "SERVICE", required_unless_present = "list")]
+    pub service: Option<String>,
+
+    /// Name of the target (the section name); the service's name when omitted.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// List the services with their size limits instead.
+    #[arg(long, conflicts_with_all = ["service", "name", "public", "private"])]
+    pub list: bool,
+
+    /// Print only the section for notifications.cfg, for appending to the file.
+    #[arg(long, conflicts_with = "private")]
+    pub public: bool,
+
+    /// Print only the section for priv/notifications.cfg, for appending to the file.
+    #[arg(long)]
+    pub private: bool,
 }
 
 #[derive(Debug, Args)]

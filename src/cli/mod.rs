@@ -7,6 +7,7 @@ pub mod explain;
 mod forward_mail;
 mod list;
 mod output;
+mod recipe;
 mod send;
 mod test_target;
 mod validate;
@@ -66,7 +67,7 @@ pub fn main() -> ExitStatus {
 
     let parsed = args::command()
         .try_get_matches_from(&argv)
-        .and_then(|matches| Cli::from_arg_matches(&matches));
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
@@ -127,6 +128,7 @@ fn run(cli: &Cli, privileged: bool) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
         Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
+        Command::Recipe(args) => recipe::run(args, &out),
     }
 }
 

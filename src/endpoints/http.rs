@@ -97,6 +97,8 @@ pub struct Request {
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The `Retry-After` header, as sent.
+    pub retry_after: Option<String>,
 }
 
 impl Response {
@@ -108,22 +110,6 @@ impl Response {
         match reason {
             Some(reason) => format!("HTTP {} {reason}", self.status),
             None => format!("HTTP {}", self.status),
-        }
-    }
-
-    /// 2xx: success. 3xx: the configured URL is wrong (redirects are not followed, README
-    /// row 12). Anything else: the remote side failed, a retry may help.
-    pub fn check(&self, shown: &str) -> Result<(), DeliveryError> {
-        match self.status {
-            200..=299 => Ok(()),
-            300..=399 => Err(DeliveryError::configuration(format!(
-                "{} from {shown}: redirects are not followed; configure the final URL",
-                self.status_line()
-            ))),
-            _ => Err(DeliveryError::temporary(format!(
-                "{} from {shown}",
-                self.status_line()
-            ))),
         }
     }
 }
@@ -239,6 +225,11 @@ impl Client {
         };
         let mut response = result.map_err(|e| self.failure(e, request))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
         let mut kept = Vec::new();
         response
             .body_mut()
@@ -246,7 +237,11 @@ impl Client {
             .take(RESPONSE_LIMIT)
             .read_to_end(&mut kept)
             .map_err(|e| self.failure(ureq::Error::from(e), request))?;
-        Ok(Response { status, body: kept })
+        Ok(Response {
+            status,
+            body: kept,
+            retry_after,
+        })
     }
 
     /// The request's headers; through the proxy in absolute form also the proxy's
@@ -347,6 +342,7 @@ impl Client {
                         Response {
                             status,
                             body: Vec::new(),
+                            retry_after: None,
                         }
                         .status_line()
                     })
@@ -581,25 +577,6 @@ mod tests {
             header_value_problem("a\u{0}"),
             Some("has a control character in its value")
         );
-    }
-
-    #[test]
-    fn status_classes() {
-        let response = |status| Response {
-            status,
-            body: Vec::new(),
-        };
-        assert!(response(204).check("https://h").is_ok());
-        let err = response(302).check("https://h").unwrap_err();
-        assert_eq!(err.class, FailureClass::Configuration);
-        assert!(err.message.starts_with("HTTP 302 Found from https://h: "));
-        let err = response(401).check("https://h").unwrap_err();
-        assert_eq!(
-            err,
-            DeliveryError::temporary("HTTP 401 Unauthorized from https://h")
-        );
-        let err = response(599).check("https://h/…").unwrap_err();
-        assert_eq!(err, DeliveryError::temporary("HTTP 599 from https://h/…"));
     }
 
     #[test]
