@@ -103,7 +103,7 @@ complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l config-di
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l output-format -d 'Format of standard output; errors and warnings stay text on standard error' -r -f -a "text\t'Human-readable text'
 json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
-complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l hostname -d 'Host name for the default hostname field and for Message-IDs. Default: the kernel\'s node name (its first label for the field)' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l list -d 'List the services with their size limits instead'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l public -d 'Print only the section for notifications.cfg, for appending to the file'
