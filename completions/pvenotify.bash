@@ -25,6 +25,9 @@ _pvenotify() {
             pvenotify,list)
                 cmd="pvenotify__subcmd__list"
                 ;;
+            pvenotify,recipe)
+                cmd="pvenotify__subcmd__recipe"
+                ;;
             pvenotify,run)
                 cmd="pvenotify__subcmd__run"
                 ;;
@@ -46,6 +49,9 @@ _pvenotify() {
             pvenotify__subcmd__help,list)
                 cmd="pvenotify__subcmd__help__subcmd__list"
                 ;;
+            pvenotify__subcmd__help,recipe)
+                cmd="pvenotify__subcmd__help__subcmd__recipe"
+                ;;
             pvenotify__subcmd__help,run)
                 cmd="pvenotify__subcmd__help__subcmd__run"
                 ;;
@@ -65,7 +71,7 @@ _pvenotify() {
 
     case "${cmd}" in
         pvenotify)
-            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --help --version send test-target validate list forward-mail run help"
+            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --help --version send test-target validate list forward-mail run recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,7 +135,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__help)
-            opts="send test-target validate list forward-mail run help"
+            opts="send test-target validate list forward-mail run recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -171,6 +177,20 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__help__subcmd__recipe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -247,6 +267,40 @@ _pvenotify() {
                 return 0
             fi
             case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "text json json-pretty" -- "${cur}"))
+                    return 0
+                    ;;
+                --hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__recipe)
+            opts="-v -q -h --name --list --public --private --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

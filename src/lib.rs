@@ -16,6 +16,7 @@ pub mod host;
 pub mod matcher;
 pub mod noise;
 pub mod notification;
+pub mod recipes;
 pub mod redact;
 pub mod routing;
 pub mod statefs;

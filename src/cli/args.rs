@@ -96,13 +96,15 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
-    /// Host name for the default hostname field and for Message-IDs. Default: the
-    /// kernel's node name (its first label for the field).
+    /// Host name for the default hostname field and for Message-IDs: letters, digits, `-`
+    /// and `_` in dot-separated labels. Default: the kernel's node name (its first label
+    /// for the field).
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "NAME"
+        value_name = "NAME",
+        value_parser = host_name
     )]
     pub hostname: Option<String>,
 
@@ -139,7 +141,7 @@ pub enum Command {
     /// Every enabled matcher is evaluated against the event. Each existing, enabled target
     /// named by a matching matcher gets the event once, in name order, and one outcome line
     /// per target is printed on standard error, such as "ops-mail (smtp): delivered" or
-    /// "phone (gotify): failed (temporary): HTTP 401 Unauthorized from https://…". With
+    /// "phone (gotify): failed (temporary): HTTP 503 Service Unavailable from https://…". With
     /// --dry-run or --explain nothing is delivered.
     ///
     /// The body comes from --body, from --body-file or, when standard input is not a
@@ -223,6 +225,19 @@ pub enum Command {
         after_long_help = "Examples with cron: man pvenotify-run."
     )]
     Run(RunArgs),
+
+    /// Print a ready-to-paste webhook target for a chat or push service
+    ///
+    /// Prints the webhook section for notifications.cfg and the section for
+    /// priv/notifications.cfg that reach SERVICE (ntfy, discord, slack, telegram, matrix,
+    /// teams, pushover, home-assistant, apprise), with header values and body
+    /// base64-encoded as Proxmox VE writes them and the secrets as placeholders to
+    /// replace. The sections use Proxmox VE's own syntax, so they work there too. Nothing
+    /// is read or written.
+    ///
+    /// Exit status: 0, or 64 for an unknown service or target name.
+    #[command(after_long_help = "The services and what they answer: man pvenotify-recipe.")]
+    Recipe(RecipeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +378,30 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// The service: ntfy, discord, slack, telegram, matrix, teams, pushover,
+    /// home-assistant or apprise.
+    #[arg(value_name = "SERVICE", required_unless_present = "list")]
+    pub service: Option<String>,
+
+    /// Name of the target (the section name); the service's name when omitted.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// List the services with their size limits instead.
+    #[arg(long, conflicts_with_all = ["service", "name", "public", "private"])]
+    pub list: bool,
+
+    /// Print only the section for notifications.cfg, for appending to the file.
+    #[arg(long, conflicts_with = "private")]
+    pub public: bool,
+
+    /// Print only the section for priv/notifications.cfg, for appending to the file.
+    #[arg(long)]
+    pub private: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ForwardMailArgs {
     /// Directory for the per-message retry state, so that a retry only re-delivers to
     /// the targets that failed.
@@ -404,6 +443,26 @@ fn parse_timeout(value: &str) -> Result<u64, String> {
     match span::parse_span(value)? {
         0 => Err("a timeout of 0 would stop the command at once".to_string()),
         seconds => Ok(seconds),
+    }
+}
+
+/// A DNS-style name (labels of letters, digits, `-` and `_`, joined by dots): it becomes
+/// the right side of every Message-ID, where a space or control character breaks the mail.
+fn host_name(value: &str) -> Result<String, String> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if value.len() <= 253 && value.split('.').all(label_ok) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a host name (letters, digits, '-' and '_' in dot-separated labels)",
+            value.escape_debug()
+        ))
     }
 }
 

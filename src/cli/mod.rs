@@ -8,6 +8,7 @@ mod forward_mail;
 mod list;
 mod noise;
 mod output;
+mod recipe;
 mod run;
 mod send;
 mod test_target;
@@ -129,6 +130,7 @@ fn run(cli: &Cli, privileged: bool) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
         Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
+        Command::Recipe(args) => recipe::run(args, &out),
         Command::Run(args) => run::run(args, &host, &out),
     }
 }

@@ -241,6 +241,10 @@ const PROSE: &[(&str, &str)] = &[
         "pvenotify-run",
         include_str!("../../doc/man/pvenotify-run.txt"),
     ),
+    (
+        "pvenotify-recipe",
+        include_str!("../../doc/man/pvenotify-recipe.txt"),
+    ),
 ];
 
 /// The prose of a subcommand page that has no file of its own yet.
@@ -341,11 +345,6 @@ fn parse(page: &str, text: &str) -> Prose {
         if open && matches!(blocks.last(), Some(Block::Para(_))) {
             fail("'* ' in a paragraph; start the item after a blank line");
         }
-        if let Some(Block::Item(term, text)) = blocks.last()
-            && text.is_empty()
-        {
-            fail(&format!("item '{term}' has no description"));
-        }
         open = false;
         if let Some(term) = new_item {
             blocks.push(Block::Item(term.trim().to_string(), String::new()));
@@ -368,6 +367,14 @@ fn parse(page: &str, text: &str) -> Prose {
     }
     if in_verbatim {
         panic!("doc/man/{page}.txt: verbatim block without closing {FENCE}");
+    }
+    let blocks = prose.sections.iter().flat_map(|section| &section.blocks);
+    for block in blocks {
+        if let Block::Item(term, text) = block
+            && text.is_empty()
+        {
+            panic!("doc/man/{page}.txt: item '{term}' has no description");
+        }
     }
     prose
 }
@@ -529,6 +536,12 @@ mod tests {
     #[should_panic(expected = "doc/man/t.txt:1: text before the first section")]
     fn text_outside_a_section_is_refused() {
         parse("t", "words\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "doc/man/t.txt: item '`x`' has no description")]
+    fn item_without_description_is_refused() {
+        parse("t", "= A\n\n* `x`\n\n= B\n");
     }
 
     #[test]
