@@ -20,6 +20,8 @@ use crate::exit::CommandEnd;
 pub const KEEP_BYTES: usize = 64 * 1024;
 /// Time between SIGTERM and SIGKILL at a timeout.
 pub const KILL_AFTER: Duration = Duration::from_secs(10);
+/// Longest single wait of the loop.
+const MAX_POLL_MS: i32 = 1000;
 
 /// The last [`KEEP_BYTES`] of a stream, in a fixed buffer.
 pub struct Tail {
@@ -180,10 +182,12 @@ pub fn run(argv: &[OsString], timeout: Option<Duration>) -> Finished {
             }
             break Some(status);
         }
-        let wait_ms = deadline.map_or(-1, |d| {
+        // SIGCHLD wakes the loop when the command ends; the cap only bounds how late a
+        // lost wake-up would be noticed.
+        let wait_ms = deadline.map_or(MAX_POLL_MS, |d| {
             d.saturating_duration_since(Instant::now())
                 .as_millis()
-                .min(60_000) as i32
+                .min(MAX_POLL_MS as u128) as i32
         });
         let mut fds = [
             poll_fd(signals.read_fd(), true),
@@ -429,6 +433,36 @@ mod tests {
             "{}",
             &text[..40]
         );
+    }
+
+    /// The signal handlers are process-wide: one `run` at a time.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn argv(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_background_child_holding_the_pipe_does_not_keep_run_waiting() {
+        let _one = ONE_AT_A_TIME.lock();
+        let finished = run(&argv(&["sh", "-c", "sleep 3 & echo done"]), None);
+        assert_eq!(finished.end, CommandEnd::Exited(0));
+        assert_eq!(finished.output.text(), "done\n");
+        assert!(
+            finished.duration < Duration::from_secs(2),
+            "{:?}",
+            finished.duration
+        );
+    }
+
+    #[test]
+    fn start_failures() {
+        let _one = ONE_AT_A_TIME.lock();
+        let missing = run(&argv(&["/nonexistent/program"]), None);
+        assert_eq!(missing.end, CommandEnd::NotFound);
+        assert_eq!(missing.start_error.as_deref(), Some("not found"));
+        let directory = run(&argv(&["/"]), None);
+        assert_eq!(directory.end, CommandEnd::NotExecutable);
     }
 
     #[test]
