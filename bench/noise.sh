@@ -98,9 +98,14 @@ rss_kib() { { /usr/bin/time -f %M "${base[@]}" run -- "$1" 2>&1 >/dev/null || tr
 quiet_rss=$(rss_kib "$work/quiet")
 loud_rss=$(rss_kib "$work/loud")
 
-python3 - "$work" "$live" "$fs" "$quiet_rss" "$loud_rss" "$output_mib" >"$bench_dir/results-noise.md" <<'EOF'
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$repo" diff --quiet HEAD 2>/dev/null || commit="$commit + uncommitted changes"
+measured="Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(nproc) CPU(s); commit $commit; binary $bin; $(hyperfine --version)."
+python3 - "$work" "$live" "$fs" "$quiet_rss" "$loud_rss" "$output_mib" "$measured" >"$bench_dir/results-noise.md" <<'EOF'
 import json, sys
-work, live, fs, quiet_rss, loud_rss, output_mib = sys.argv[1], int(sys.argv[2]), sys.argv[3], *map(int, sys.argv[4:])
+work, live, fs = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+quiet_rss, loud_rss, output_mib = map(int, sys.argv[4:7])
+print(sys.argv[7])
 def results(name):
     return {r["command"]: r for r in json.load(open(f"{work}/{name}.json"))["results"]}
 send, run = results("send"), results("run")
