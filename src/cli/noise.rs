@@ -101,6 +101,10 @@ pub(super) fn deliver_quietly(
     out: &Output,
     warnings: &mut Vec<String>,
 ) -> Vec<Outcome> {
+    if names.is_empty() {
+        // Nothing to suppress or record: leave the state alone.
+        return Vec::new();
+    }
     let now = host.wall_clock();
     let mut record = match LockedRecord::open(settings.state_dir, settings.key, store::LOCK_WAIT) {
         Ok(record) => {
