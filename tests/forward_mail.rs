@@ -405,3 +405,101 @@ fn smtp_targets_get_the_original_content_under_new_headers() {
         "original MIME body kept: {text}"
     );
 }
+
+/// `levels` messages nested as `message/rfc822` parts, the innermost with a text body.
+fn nested_mail(subject: &str, levels: usize) -> Vec<u8> {
+    let mut mail = format!("Subject: {subject}\n").into_bytes();
+    mail.extend(b"Content-Type: message/rfc822\n\n".repeat(levels));
+    mail.extend(b"Subject: inner\n\nthe innermost text\n");
+    mail
+}
+
+/// `inner` as a base64-encoded `message/rfc822` part (RFC 2046 forbids the encoding, but
+/// mail-parser decodes it and parses what it hides).
+fn encoded_message(subject: &str, inner: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(inner);
+    let mut mail = format!(
+        "Subject: {subject}\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+    )
+    .into_bytes();
+    for line in encoded.as_bytes().chunks(76) {
+        mail.extend_from_slice(line);
+        mail.push(b'\n');
+    }
+    mail
+}
+
+/// 150 000 nested messages overflowed the stack of the recursive parse (SIGABRT: nothing
+/// delivered, every retry crashing again). Now the mail is delivered as is, exit 0, no signal.
+#[test]
+fn deeply_nested_mail_is_forwarded_not_a_crash() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = ConfigDir::new(CONFIG);
+    let sendmail = counting_sendmail(&dir);
+    let plain = nested_mail("deep", 150_000);
+    // The same depth hidden in an encoded part, where no scan of the raw text can see it.
+    let encoded = encoded_message("deep, encoded", &nested_mail("inner", 150_000));
+    for mail in [plain, encoded] {
+        let out = dir
+            .cmd(&["--sendmail", &sendmail, "forward-mail", "--no-state"])
+            .write_stdin(mail.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.signal(), None, "killed: {}", stderr_of(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), "archive (sendmail): delivered\n");
+        assert!(
+            std::fs::read(dir.file("input")).unwrap() == mail,
+            "forwarded as is"
+        );
+    }
+    assert_eq!(calls(&dir).len(), 2);
+}
+
+/// What a gotify target shows of the two deep mails: their subjects, and a text that says it
+/// was not extracted and why (the scan's bound; the isolated parser's death).
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn deeply_nested_mail_text_says_it_was_not_extracted() {
+    let svc = common::services();
+    let marker = common::unique_marker("fwd-deep");
+    let dir = ConfigDir::new(&format!(
+        "gotify: phone\n\tserver {}\n\n\
+         matcher: default-matcher\n\tdisable true\n\n\
+         matcher: system-mail\n\tmatch-field exact:type=system-mail\n\ttarget phone\n",
+        svc.http_url("")
+    ));
+    dir.write(
+        "priv/notifications.cfg",
+        &format!("gotify: phone\n\ttoken {}\n", svc.gotify_token),
+    );
+    let plain = nested_mail(&format!("{marker} plain"), 150_000);
+    let encoded = encoded_message(&format!("{marker} encoded"), &nested_mail("inner", 150_000));
+    for (which, mail, reason) in [
+        ("plain", plain, "(more than 200 nested messages or digests)"),
+        ("encoded", encoded, "(the parser was ended by signal"),
+    ] {
+        let out = dir
+            .cmd(&["forward-mail", "--no-state"])
+            .write_stdin(mail)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let title = format!("{marker} {which}");
+        let request = svc.wait_for_request(
+            |r| r.body_json().is_some_and(|b| b["title"] == title.as_str()),
+            common::DEFAULT_TIMEOUT,
+        );
+        let message = request.body_json().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("[message text not extracted by pvenotify ")
+                && message.contains(reason)
+                && message.contains("mail targets get the original message]"),
+            "{which}: {message}"
+        );
+    }
+}

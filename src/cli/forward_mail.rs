@@ -12,7 +12,7 @@ use super::{Host, Output};
 use crate::endpoints::{Delivery, OriginalMail, Outcome};
 use crate::exit::ExitStatus;
 use crate::forward::input::{MEMORY_CAP, RawMail};
-use crate::forward::parse::{extract_text, original_parts};
+use crate::forward::parse::{extract_text_isolated, original_parts};
 use crate::forward::state::{self, Record, StateError};
 use crate::forward::{key::message_key, privilege, syslog};
 use crate::notification::{Fields, Notification, Severity};
@@ -95,7 +95,7 @@ pub(super) fn run(args: &ForwardMailArgs, host: &Host<'_>, out: &Output) -> Exit
     }
 
     // 5. Parse, route, deliver.
-    let text = extract_text(&mail);
+    let text = extract_text_isolated(&mail);
     let parts = original_parts(&mail);
     let mut fields = Fields::new();
     fields.insert("type".into(), "system-mail".into());

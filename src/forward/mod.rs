@@ -3,6 +3,7 @@
 //! `cli::forward_mail`.
 
 pub mod input;
+pub mod isolate;
 pub mod key;
 pub mod parse;
 pub mod privilege;
