@@ -55,7 +55,7 @@ pub(super) fn run(args: &ForwardMailArgs, host: &Host<'_>, out: &Output) -> Exit
         log.warning("empty message; nothing to forward");
         return ExitStatus::Ok;
     }
-    let key = match message_key(&mail) {
+    let key = match message_key(&mail, host.queue_id.as_deref()) {
         Ok(key) => key,
         Err(e) => {
             log.error(&format!("cannot read the spooled message: {e}"));
@@ -85,6 +85,10 @@ pub(super) fn run(args: &ForwardMailArgs, host: &Host<'_>, out: &Output) -> Exit
     };
     if record.as_ref().is_some_and(Record::is_complete) {
         out.info_line("pvenotify: note: already forwarded");
+        syslog::log(
+            syslog::Level::Notice,
+            &format!("already forwarded (message key {key}); not delivered again"),
+        );
         return ExitStatus::Ok;
     }
 

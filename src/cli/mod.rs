@@ -21,7 +21,7 @@ use clap::error::ErrorKind;
 use crate::config::{self, HostFacts, Loaded};
 use crate::endpoints::DeliveryContext;
 use crate::exit::ExitStatus;
-use crate::forward::{privilege, syslog};
+use crate::forward::{key, privilege, syslog};
 use crate::host;
 use args::{Cli, Command};
 pub use output::Output;
@@ -35,6 +35,9 @@ pub fn main() -> ExitStatus {
     // With elevated privileges nothing from the caller's environment is trusted; this
     // runs before anything else reads it (clap reads PVENOTIFY_* variables).
     let privileged = privilege::is_privileged();
+    // Exim names the queue entry in the environment, which privileged mode is about to clear;
+    // the retry key needs it (forward::key).
+    let queue_id = key::queue_id(std::env::var_os(key::EXIM_MESSAGE_ID).as_deref());
     if privileged {
         privilege::sanitize_process();
     }
@@ -84,7 +87,7 @@ pub fn main() -> ExitStatus {
         eprintln!("pvenotify: error: only forward-mail may run with elevated privileges");
         return ExitStatus::NoPerm;
     }
-    run(&cli, privileged)
+    run(&cli, privileged, queue_id)
 }
 
 /// The first positional argument when it names a subcommand other than forward-mail.
@@ -116,9 +119,9 @@ fn other_subcommand(argv: &[OsString]) -> Option<String> {
     None
 }
 
-fn run(cli: &Cli, privileged: bool) -> ExitStatus {
+fn run(cli: &Cli, privileged: bool, queue_id: Option<String>) -> ExitStatus {
     let out = Output::new(cli.output_format, cli.verbose, cli.quiet);
-    let host = Host::detect(cli, privileged, &out);
+    let host = Host::detect(cli, privileged, queue_id, &out);
     match &cli.command {
         Command::Send(args) => send::run(args, &host, &out),
         Command::TestTarget(args) => test_target::run(&args.name, &host, &out),
@@ -139,10 +142,12 @@ pub(crate) struct Host<'a> {
     pub hostname: String,
     /// Full name for Message-IDs.
     pub fqdn: String,
+    /// The MTA's id for the mail being forwarded, from the environment (Exim's `MESSAGE_ID`).
+    pub queue_id: Option<String>,
 }
 
 impl<'a> Host<'a> {
-    fn detect(cli: &'a Cli, privileged: bool, out: &Output) -> Self {
+    fn detect(cli: &'a Cli, privileged: bool, queue_id: Option<String>, out: &Output) -> Self {
         let hostname_override = cli.hostname.as_ref().filter(|_| !privileged);
         let (hostname, fqdn) = match hostname_override {
             Some(name) => (name.clone(), name.clone()),
@@ -167,6 +172,7 @@ impl<'a> Host<'a> {
             sendmail,
             hostname,
             fqdn,
+            queue_id,
         }
     }
 
