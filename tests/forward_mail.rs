@@ -664,3 +664,55 @@ fn a_resubmitted_mail_is_forwarded_again_and_a_retry_is_not() {
         );
     }
 }
+
+/// With the default matcher disabled and nothing matching system-mail, root's mail is
+/// accepted (exit 0, the configuration's choice) but must not vanish without a word: the
+/// drop, its reason and what identifies the mail go to stderr and to syslog.
+#[test]
+fn mail_routed_nowhere_is_logged_as_dropped() {
+    let syslog = SyslogCapture::new();
+    let run = |config: &str| {
+        let dir = ConfigDir::new(config);
+        let out = dir
+            .cmd(&["forward-mail", "--no-state"])
+            .env("PVENOTIFY_SYSLOG_SOCKET", &syslog.path)
+            .write_stdin(MAIL)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        stderr_of(&out)
+    };
+    let subject = "subject 'Cron <root@pve1> /usr/local/bin/check-disks', message key ";
+
+    let nowhere = run("matcher: default-matcher\n\tdisable true\n");
+    let expected = "no target selected; message not forwarded: no enabled matcher selects a \
+                    target for type=system-mail, so root's mail is dropped";
+    assert!(
+        nowhere.starts_with(&format!("pvenotify: warning: {expected} ({subject}")),
+        "{nowhere}"
+    );
+    let logged = syslog.lines();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(
+        logged[0].starts_with("<20>pvenotify[") && logged[0].contains(expected),
+        "{logged:?}"
+    );
+    assert!(logged[0].contains(subject), "{logged:?}");
+
+    // Selected, but every selected target disabled: dropped as well, and said why.
+    let disabled = run(&format!(
+        "{CONFIG}\nsendmail: archive\n\tmailto archive@example.com\n\tdisable true\n"
+    )
+    .replace(
+        "sendmail: archive\n\tmailto archive@example.com\n\tfrom-address pve@example.com\n",
+        "",
+    ));
+    assert!(
+        disabled.contains(
+            "message not forwarded: every target selected for it is disabled (archive), \
+             so root's mail is dropped"
+        ),
+        "{disabled}"
+    );
+    assert_eq!(syslog.lines().len(), 1);
+}
