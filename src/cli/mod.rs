@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use crate::config::{self, HostFacts, Loaded};
+use crate::config::{self, Finding, FindingKind, HostFacts, Loaded};
 use crate::endpoints::DeliveryContext;
 use crate::exit::ExitStatus;
 use crate::forward::{key, privilege, syslog};
@@ -198,7 +198,7 @@ impl<'a> Host<'a> {
         let loaded = config::load(&self.config_dir, &self.facts(false));
         if loaded.has_load_errors() {
             for finding in loaded.load_errors() {
-                out.error_line(&finding.to_string());
+                out.error_line(&self.shown(finding));
             }
             out.error(&format!(
                 "the configuration in {} cannot be loaded; nothing was done",
@@ -207,9 +207,29 @@ impl<'a> Host<'a> {
             return Err(ExitStatus::Config);
         }
         for finding in &loaded.findings {
-            out.note(&finding.to_string());
+            out.note(&self.shown(finding));
         }
         Ok(loaded)
+    }
+
+    /// A finding as the caller may see it. With elevated privileges the caller could not read
+    /// the root-only `priv/` files, and a finding's text may quote them (a misplaced secret):
+    /// it gets file, line and kind only, and the full text goes to syslog for the admin.
+    fn shown(&self, finding: &Finding) -> String {
+        if !(self.privileged && finding.file.starts_with(self.config_dir.join("priv"))) {
+            return finding.to_string();
+        }
+        let (kind, level) = match finding.kind {
+            FindingKind::LoadError => ("load error", syslog::Level::Error),
+            FindingKind::ValidationError => ("error", syslog::Level::Error),
+            FindingKind::Warning => ("warning", syslog::Level::Warning),
+        };
+        syslog::log(level, &finding.to_string());
+        let line = finding.line.map(|l| format!(":{l}")).unwrap_or_default();
+        format!(
+            "{}{line}: {kind} (not shown to this user; see the system log)",
+            finding.file.display()
+        )
     }
 }
 
