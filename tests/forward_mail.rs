@@ -405,6 +405,14 @@ fn smtp_targets_get_the_original_content_under_new_headers() {
         text.contains(&format!("--b-{marker}--")),
         "original MIME body kept: {text}"
     );
+    // Exactly the original's last line end: lettre's CRLF . CRLF must not add an empty
+    // line after it (`line\n` used to arrive as `line\r\n\r\n`).
+    let ending = format!("\r\n--b-{marker}--\r\n");
+    assert!(
+        got.raw.ends_with(ending.as_bytes()),
+        "{:?}",
+        String::from_utf8_lossy(&got.raw[got.raw.len().saturating_sub(60)..])
+    );
 }
 
 /// `levels` messages nested as `message/rfc822` parts, the innermost with a text body.

@@ -4,13 +4,14 @@
 //! already have it (forward-mail.md).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::args::ForwardMailArgs;
 use super::deliver::{ResultJson, deliver_one};
 use super::{Host, Output};
 use crate::config::{Config, Loaded};
-use crate::endpoints::{Delivery, OriginalMail, Outcome};
+use crate::endpoints::{Delivery, MailSource, OriginalMail, Outcome};
 use crate::exit::ExitStatus;
 use crate::forward::input::{MEMORY_CAP, RawMail};
 use crate::forward::parse::{extract_text_isolated, original_parts};
@@ -97,7 +98,7 @@ impl<'a> Run<'a> {
 
     /// 1. The message, bounded in memory (the rest is spooled next to the state), and its
     ///    retry key.
-    fn read_message(&self) -> Stage<(RawMail, String)> {
+    fn read_message(&self) -> Stage<(Arc<RawMail>, String)> {
         let mail =
             RawMail::read(std::io::stdin().lock(), &self.spool_dir, MEMORY_CAP).map_err(|e| {
                 self.log
@@ -113,7 +114,7 @@ impl<'a> Run<'a> {
                 .error(&format!("cannot read the spooled message: {e}"));
             ExitStatus::TempFail
         })?;
-        Ok((mail, key))
+        Ok((Arc::new(mail), key))
     }
 
     /// 2. The configuration: any load error keeps the mail queued.
@@ -217,7 +218,7 @@ impl<'a> Run<'a> {
     ///    and, past the deadline, the rest.
     fn deliver(
         &self,
-        mail: &RawMail,
+        mail: &Arc<RawMail>,
         event: &Notification,
         config: &Config,
         routing: &Routing<'_>,
@@ -225,7 +226,7 @@ impl<'a> Run<'a> {
     ) -> Delivered {
         let parts = original_parts(mail);
         let original = OriginalMail {
-            source: mail,
+            source: Arc::clone(mail) as Arc<dyn MailSource>,
             subject: &parts.subject,
             mime_version: parts.mime_version.as_deref(),
             content_type: parts.content_type.as_deref(),

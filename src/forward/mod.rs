@@ -16,4 +16,8 @@ impl MailSource for input::RawMail {
     fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         input::RawMail::write_from(self, offset, out)
     }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        input::RawMail::read_at(self, offset, buf)
+    }
 }
