@@ -25,6 +25,9 @@ _pvenotify() {
             pvenotify,list)
                 cmd="pvenotify__subcmd__list"
                 ;;
+            pvenotify,recipe)
+                cmd="pvenotify__subcmd__recipe"
+                ;;
             pvenotify,send)
                 cmd="pvenotify__subcmd__send"
                 ;;
@@ -43,6 +46,9 @@ _pvenotify() {
             pvenotify__subcmd__help,list)
                 cmd="pvenotify__subcmd__help__subcmd__list"
                 ;;
+            pvenotify__subcmd__help,recipe)
+                cmd="pvenotify__subcmd__help__subcmd__recipe"
+                ;;
             pvenotify__subcmd__help,send)
                 cmd="pvenotify__subcmd__help__subcmd__send"
                 ;;
@@ -59,7 +65,7 @@ _pvenotify() {
 
     case "${cmd}" in
         pvenotify)
-            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --help --version send test-target validate list forward-mail help"
+            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --help --version send test-target validate list forward-mail recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -123,7 +129,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__help)
-            opts="send test-target validate list forward-mail help"
+            opts="send test-target validate list forward-mail recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +171,20 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__help__subcmd__recipe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -227,6 +247,40 @@ _pvenotify() {
                 return 0
             fi
             case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "text json json-pretty" -- "${cur}"))
+                    return 0
+                    ;;
+                --hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__recipe)
+            opts="-v -q -h --name --list --public --private --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -14,5 +14,6 @@ pub mod forward;
 pub mod host;
 pub mod matcher;
 pub mod notification;
+pub mod recipes;
 pub mod redact;
 pub mod routing;

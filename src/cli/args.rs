@@ -1,14 +1,38 @@
 //! The whole command-line definition. Its doc comments are the `--help` text, and the
-//! man pages and completions are generated from it (`cli::docs`; regenerate with
+//! man pages and completions are generated from it (`tests/docgen`; regenerate with
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`). The first paragraph of a command's doc
 //! comment is its one-line summary (the man page's NAME line), the rest its description;
 //! `after_long_help` only points to the man page and is left out of the man pages.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::exit::STATUSES;
 use crate::notification::Severity;
+
+/// The command-line definition as `--help` and the man pages show it: [`Cli`] with the
+/// exit statuses of [`STATUSES`] added to its description.
+pub fn command() -> clap::Command {
+    use std::fmt::Write as _;
+    let cmd = Cli::command();
+    // The doc comment has no styling, so its ANSI form is its text (plain `Display` would
+    // strip escapes character by character, on every start).
+    let mut about = cmd
+        .get_long_about()
+        .map(|text| text.ansi().to_string())
+        .unwrap_or_default();
+    about.push_str(" The exit status follows sysexits.h:");
+    let named = STATUSES
+        .iter()
+        .filter_map(|row| Some((row.status, row.name?)));
+    for (i, (status, name)) in named.enumerate() {
+        let separator = if i == 0 { "" } else { "," };
+        let _ = write!(about, "{separator} {} {name}", status.code());
+    }
+    about.push('.');
+    cmd.long_about(about)
+}
 
 /// Proxmox VE notifications from the command line
 ///
@@ -19,10 +43,8 @@ use crate::notification::Severity;
 /// local sendmail, an SMTP relay, Gotify or a webhook.
 ///
 /// Standard output carries what a command produces (target names, tables, findings, JSON);
-/// standard error carries one outcome line per delivery, warnings and errors. The exit
-/// status follows sysexits.h: 0 success, 64 bad command line, 65 bad input data, 69 nothing
-/// to deliver to, 70 internal error, 75 a delivery failed and a retry may help, 78
-/// configuration problem.
+/// standard error carries one outcome line per delivery, warnings and errors.
+// `command()` appends the exit statuses to this paragraph, from `crate::exit::STATUSES`.
 #[derive(Debug, Parser)]
 #[command(
     name = "pvenotify",
@@ -72,13 +94,15 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
-    /// Host name for the default hostname field and for Message-IDs. Default: the
-    /// kernel's node name (its first label for the field).
+    /// Host name for the default hostname field and for Message-IDs: letters, digits, `-`
+    /// and `_` in dot-separated labels. Default: the kernel's node name (its first label
+    /// for the field).
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "NAME"
+        value_name = "NAME",
+        value_parser = host_name
     )]
     pub hostname: Option<String>,
 
@@ -115,7 +139,7 @@ pub enum Command {
     /// Every enabled matcher is evaluated against the event. Each existing, enabled target
     /// named by a matching matcher gets the event once, in name order, and one outcome line
     /// per target is printed on standard error, such as "ops-mail (smtp): delivered" or
-    /// "phone (gotify): failed (temporary): HTTP 401 Unauthorized from https://…". With
+    /// "phone (gotify): failed (temporary): HTTP 503 Service Unavailable from https://…". With
     /// --dry-run or --explain nothing is delivered.
     ///
     /// The body comes from --body, from --body-file or, when standard input is not a
@@ -179,6 +203,19 @@ pub enum Command {
         after_long_help = "Installation, privileges and retry state: man pvenotify-forward-mail."
     )]
     ForwardMail(ForwardMailArgs),
+
+    /// Print a ready-to-paste webhook target for a chat or push service
+    ///
+    /// Prints the webhook section for notifications.cfg and the section for
+    /// priv/notifications.cfg that reach SERVICE (ntfy, discord, slack, telegram, matrix,
+    /// teams, pushover, home-assistant, apprise), with header values and body
+    /// base64-encoded as Proxmox VE writes them and the secrets as placeholders to
+    /// replace. The sections use Proxmox VE's own syntax, so they work there too. Nothing
+    /// is read or written.
+    ///
+    /// Exit status: 0, or 64 for an unknown service or target name.
+    #[command(after_long_help = "The services and what they answer: man pvenotify-recipe.")]
+    Recipe(RecipeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -247,6 +284,30 @@ pub struct ListArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// The service: ntfy, discord, slack, telegram, matrix, teams, pushover,
+    /// home-assistant or apprise.
+    #[arg(value_name = "SERVICE", required_unless_present = "list")]
+    pub service: Option<String>,
+
+    /// Name of the target (the section name); the service's name when omitted.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// List the services with their size limits instead.
+    #[arg(long, conflicts_with_all = ["service", "name", "public", "private"])]
+    pub list: bool,
+
+    /// Print only the section for notifications.cfg, for appending to the file.
+    #[arg(long, conflicts_with = "private")]
+    pub public: bool,
+
+    /// Print only the section for priv/notifications.cfg, for appending to the file.
+    #[arg(long)]
+    pub private: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ForwardMailArgs {
     /// Directory for the per-message retry state, so that a retry only re-delivers to
     /// the targets that failed.
@@ -277,6 +338,26 @@ fn absolute_path(value: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!("'{value}' is not an absolute path"))
+    }
+}
+
+/// A DNS-style name (labels of letters, digits, `-` and `_`, joined by dots): it becomes
+/// the right side of every Message-ID, where a space or control character breaks the mail.
+fn host_name(value: &str) -> Result<String, String> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if value.len() <= 253 && value.split('.').all(label_ok) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a host name (letters, digits, '-' and '_' in dot-separated labels)",
+            value.escape_debug()
+        ))
     }
 }
 

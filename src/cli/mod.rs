@@ -3,11 +3,11 @@
 
 pub mod args;
 mod deliver;
-pub mod docs;
 pub mod explain;
 mod forward_mail;
 mod list;
 mod output;
+mod recipe;
 mod send;
 mod test_target;
 mod validate;
@@ -15,7 +15,7 @@ mod validate;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::FromArgMatches;
 use clap::error::ErrorKind;
 
 use crate::config::{self, Finding, FindingKind, HostFacts, Loaded};
@@ -68,7 +68,10 @@ pub fn main() -> ExitStatus {
         }));
     }
 
-    let cli = match Cli::try_parse_from(&argv) {
+    let parsed = args::command()
+        .try_get_matches_from(&argv)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let status = match e.kind() {
@@ -128,6 +131,7 @@ fn run(cli: &Cli, privileged: bool, queue_id: Option<String>) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
         Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
+        Command::Recipe(args) => recipe::run(args, &out),
     }
 }
 

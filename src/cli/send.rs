@@ -105,8 +105,9 @@ fn deliver(
             out.note(&format!("{} ({kind}): skipped: disabled", skipped.target));
         }
     }
+    // A cron job's `send` that reaches nobody should not look like a delivery.
     if routing.selected.is_empty() {
-        out.note("no matcher selected a target");
+        out.warning("no matcher selected a target; nothing was sent");
     }
 
     let mut warnings = routing.warnings.clone();

@@ -1,6 +1,7 @@
 //! Delivery: one file per target kind, each an `Endpoint` built by `endpoint()`. Delivery code knows
 //! nothing of the command line; it gets the configuration and a small context.
 
+pub mod answer;
 pub mod gotify;
 pub mod http;
 pub mod mail;
