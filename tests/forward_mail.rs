@@ -105,8 +105,9 @@ fn retry_state_skips_targets_that_already_have_the_mail() {
     assert!(stderr_of(&first).contains("phone (gotify): failed (temporary)"));
     assert_eq!(calls(&dir).len(), 1);
 
-    // The retry (same message, new trace headers) does not mail archive again.
-    let retried: Vec<u8> = [&b"Received: from localhost by pve1; today\n"[..], MAIL].concat();
+    // The retry (the same queue entry; local(8) writes the time of this attempt into the
+    // `From ` line) does not mail archive again.
+    let retried = String::from_utf8_lossy(MAIL).replace("11:59:32 2025", "12:04:32 2025");
     let second = dir
         .cmd(&["--sendmail", &sendmail, "forward-mail", "--state-dir"])
         .arg(state.path())
@@ -404,4 +405,322 @@ fn smtp_targets_get_the_original_content_under_new_headers() {
         text.contains(&format!("--b-{marker}--")),
         "original MIME body kept: {text}"
     );
+    // Exactly the original's last line end: lettre's CRLF . CRLF must not add an empty
+    // line after it (`line\n` used to arrive as `line\r\n\r\n`).
+    let ending = format!("\r\n--b-{marker}--\r\n");
+    assert!(
+        got.raw.ends_with(ending.as_bytes()),
+        "{:?}",
+        String::from_utf8_lossy(&got.raw[got.raw.len().saturating_sub(60)..])
+    );
+}
+
+/// `levels` messages nested as `message/rfc822` parts, the innermost with a text body.
+fn nested_mail(subject: &str, levels: usize) -> Vec<u8> {
+    let mut mail = format!("Subject: {subject}\n").into_bytes();
+    mail.extend(b"Content-Type: message/rfc822\n\n".repeat(levels));
+    mail.extend(b"Subject: inner\n\nthe innermost text\n");
+    mail
+}
+
+/// `inner` as a base64-encoded `message/rfc822` part (RFC 2046 forbids the encoding, but
+/// mail-parser decodes it and parses what it hides).
+fn encoded_message(subject: &str, inner: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(inner);
+    let mut mail = format!(
+        "Subject: {subject}\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+    )
+    .into_bytes();
+    for line in encoded.as_bytes().chunks(76) {
+        mail.extend_from_slice(line);
+        mail.push(b'\n');
+    }
+    mail
+}
+
+/// 150 000 nested messages overflowed the stack of the recursive parse (SIGABRT: nothing
+/// delivered, every retry crashing again). Now the mail is delivered as is, exit 0, no signal.
+#[test]
+fn deeply_nested_mail_is_forwarded_not_a_crash() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = ConfigDir::new(CONFIG);
+    let sendmail = counting_sendmail(&dir);
+    let plain = nested_mail("deep", 150_000);
+    // The same depth hidden in an encoded part, where no scan of the raw text can see it.
+    let encoded = encoded_message("deep, encoded", &nested_mail("inner", 150_000));
+    for mail in [plain, encoded] {
+        let out = dir
+            .cmd(&["--sendmail", &sendmail, "forward-mail", "--no-state"])
+            .write_stdin(mail.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.signal(), None, "killed: {}", stderr_of(&out));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        assert_eq!(stderr_of(&out), "archive (sendmail): delivered\n");
+        assert!(
+            std::fs::read(dir.file("input")).unwrap() == mail,
+            "forwarded as is"
+        );
+    }
+    assert_eq!(calls(&dir).len(), 2);
+}
+
+/// What a gotify target shows of the two deep mails: their subjects, and a text that says it
+/// was not extracted and why (the scan's bound; the isolated parser's death).
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn deeply_nested_mail_text_says_it_was_not_extracted() {
+    let svc = common::services();
+    let marker = common::unique_marker("fwd-deep");
+    let dir = ConfigDir::new(&format!(
+        "gotify: phone\n\tserver {}\n\n\
+         matcher: default-matcher\n\tdisable true\n\n\
+         matcher: system-mail\n\tmatch-field exact:type=system-mail\n\ttarget phone\n",
+        svc.http_url("")
+    ));
+    dir.write(
+        "priv/notifications.cfg",
+        &format!("gotify: phone\n\ttoken {}\n", svc.gotify_token),
+    );
+    let plain = nested_mail(&format!("{marker} plain"), 150_000);
+    let encoded = encoded_message(&format!("{marker} encoded"), &nested_mail("inner", 150_000));
+    for (which, mail, reason) in [
+        ("plain", plain, "(more than 200 nested messages or digests)"),
+        ("encoded", encoded, "(the parser was ended by signal"),
+    ] {
+        let out = dir
+            .cmd(&["forward-mail", "--no-state"])
+            .write_stdin(mail)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let title = format!("{marker} {which}");
+        let request = svc.wait_for_request(
+            |r| r.body_json().is_some_and(|b| b["title"] == title.as_str()),
+            common::DEFAULT_TIMEOUT,
+        );
+        let message = request.body_json().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("[message text not extracted by pvenotify ")
+                && message.contains(reason)
+                && message.contains("mail targets get the original message]"),
+            "{which}: {message}"
+        );
+    }
+}
+
+/// A datagram socket standing in for /dev/log (`PVENOTIFY_SYSLOG_SOCKET`); `lines` returns
+/// what has arrived.
+struct SyslogCapture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    socket: std::os::unix::net::UnixDatagram,
+}
+
+impl SyslogCapture {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        SyslogCapture {
+            _dir: dir,
+            path,
+            socket,
+        }
+    }
+
+    /// Everything received so far (the program has exited, so it is all there).
+    fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut buf = vec![0u8; 4096];
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        lines
+    }
+}
+
+/// One local(8) attempt on a queue entry: the `From ` line with the attempt's time, then the
+/// queue file, whose first header is the Received line Postfix's pickup wrote (queue id,
+/// arrival time).
+fn postfix_attempt(queue_id: &str, attempt_time: &str) -> Vec<u8> {
+    format!(
+        "From root@pve1  {attempt_time}\n\
+         Return-Path: <root@pve1>\n\
+         X-Original-To: root\n\
+         Delivered-To: root@pve1\n\
+         Received: by pve1 (Postfix, from userid 0)\n\
+         \tid {queue_id}; Fri, 23 May 2025 11:59:32 +0200 (CEST)\n\
+         From: Cron Daemon <root@pve1>\n\
+         To: root\n\
+         Subject: Cron <root@pve1> /usr/local/bin/check-disks\n\
+         Message-ID: <cron.1234@pve1>\n\
+         \n\
+         /dev/sda: 93% used\n"
+    )
+    .into_bytes()
+}
+
+/// The same text submitted twice was dropped the second time as "already forwarded" (the
+/// key was Message-ID + body). Now a retry of a queue entry is recognised, a new queue entry
+/// is forwarded again, under Postfix (its Received line) and Exim (MESSAGE_ID), and the skip
+/// goes to syslog at notice level with the key.
+#[test]
+fn a_resubmitted_mail_is_forwarded_again_and_a_retry_is_not() {
+    let dir = ConfigDir::new(CONFIG);
+    let sendmail = counting_sendmail(&dir);
+    let state = tempfile::tempdir().unwrap();
+    let syslog = SyslogCapture::new();
+    let run = |mail: Vec<u8>, exim_id: Option<&str>| {
+        let mut cmd = dir.cmd(&["--sendmail", &sendmail, "forward-mail", "--state-dir"]);
+        cmd.arg(state.path())
+            .env("PVENOTIFY_SYSLOG_SOCKET", &syslog.path)
+            .env_remove("MESSAGE_ID");
+        if let Some(id) = exim_id {
+            cmd.env("MESSAGE_ID", id);
+        }
+        let out = cmd.write_stdin(mail).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        stderr_of(&out)
+    };
+    let already = "pvenotify: note: already forwarded\n";
+    let delivered = "archive (sendmail): delivered\n";
+
+    // Postfix: the retry carries the same Received line and a new `From ` time.
+    assert_eq!(
+        run(
+            postfix_attempt("4F3A2B1C0D", "Fri May 23 11:59:33 2025"),
+            None
+        ),
+        delivered
+    );
+    assert_eq!(
+        run(
+            postfix_attempt("4F3A2B1C0D", "Fri May 23 12:09:33 2025"),
+            None
+        ),
+        already
+    );
+    assert_eq!(
+        run(
+            postfix_attempt("5A6B7C8D9E", "Fri May 23 12:10:00 2025"),
+            None
+        ),
+        delivered
+    );
+    assert_eq!(calls(&dir).len(), 2);
+
+    // Exim: the `From ` line differs on each attempt; the message id in the environment does not.
+    let exim = |at: &str| {
+        format!("From root@pve1 {at}\nEnvelope-to: root@pve1\nDelivery-date: {at}\n")
+            .into_bytes()
+            .into_iter()
+            .chain(MAIL.iter().copied().skip_while(|&b| b != b'\n').skip(1))
+            .collect::<Vec<u8>>()
+    };
+    assert_eq!(
+        run(exim("Fri May 23 11:59:33 2025"), Some("1uJ9vT-000Abc-4x")),
+        delivered
+    );
+    assert_eq!(
+        run(exim("Fri May 23 12:14:33 2025"), Some("1uJ9vT-000Abc-4x")),
+        already
+    );
+    assert_eq!(
+        run(exim("Fri May 23 12:20:00 2025"), Some("1uJ9vZ-000Xyz-7q")),
+        delivered
+    );
+    assert_eq!(calls(&dir).len(), 4);
+
+    // Neither (piped in by hand): Message-ID and body, so the same text is the same mail.
+    assert_eq!(run(MAIL.to_vec(), None), delivered);
+    assert_eq!(run(MAIL.to_vec(), None), already);
+    assert_eq!(calls(&dir).len(), 5);
+
+    let notices: Vec<String> = syslog
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("<21>pvenotify["))
+        .collect();
+    assert_eq!(notices.len(), 3, "{notices:?}");
+    let key_of = |line: &str| {
+        line.split("message key ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    assert!(
+        notices
+            .iter()
+            .all(|l| l.ends_with("); not delivered again") && key_of(l).len() == 64),
+        "{notices:?}"
+    );
+    let records: Vec<String> = std::fs::read_dir(state.path().join("forward-mail"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    for notice in &notices {
+        assert!(
+            records.contains(&format!("{}.state", key_of(notice))),
+            "{notice} names a record: {records:?}"
+        );
+    }
+}
+
+/// With the default matcher disabled and nothing matching system-mail, root's mail is
+/// accepted (exit 0, the configuration's choice) but must not vanish without a word: the
+/// drop, its reason and what identifies the mail go to stderr and to syslog.
+#[test]
+fn mail_routed_nowhere_is_logged_as_dropped() {
+    let syslog = SyslogCapture::new();
+    let run = |config: &str| {
+        let dir = ConfigDir::new(config);
+        let out = dir
+            .cmd(&["forward-mail", "--no-state"])
+            .env("PVENOTIFY_SYSLOG_SOCKET", &syslog.path)
+            .write_stdin(MAIL)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        stderr_of(&out)
+    };
+    let subject = "subject 'Cron <root@pve1> /usr/local/bin/check-disks', message key ";
+
+    let nowhere = run("matcher: default-matcher\n\tdisable true\n");
+    let expected = "no target selected; message not forwarded: no enabled matcher selects a \
+                    target for type=system-mail, so root's mail is dropped";
+    assert!(
+        nowhere.starts_with(&format!("pvenotify: warning: {expected} ({subject}")),
+        "{nowhere}"
+    );
+    let logged = syslog.lines();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert!(
+        logged[0].starts_with("<20>pvenotify[") && logged[0].contains(expected),
+        "{logged:?}"
+    );
+    assert!(logged[0].contains(subject), "{logged:?}");
+
+    // Selected, but every selected target disabled: dropped as well, and said why.
+    let disabled = run(&format!(
+        "{CONFIG}\nsendmail: archive\n\tmailto archive@example.com\n\tdisable true\n"
+    )
+    .replace(
+        "sendmail: archive\n\tmailto archive@example.com\n\tfrom-address pve@example.com\n",
+        "",
+    ));
+    assert!(
+        disabled.contains(
+            "message not forwarded: every target selected for it is disabled (archive), \
+             so root's mail is dropped"
+        ),
+        "{disabled}"
+    );
+    assert_eq!(syslog.lines().len(), 1);
 }

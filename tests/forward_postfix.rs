@@ -72,6 +72,11 @@ impl Installation {
              Content-Type: text/plain; charset=UTF-8\n\n{body}\n",
             self.address()
         );
+        self.submit(svc, &message);
+    }
+
+    /// Hands `message` to Postfix's sendmail for the local user.
+    fn submit(&self, svc: &Services, message: &str) {
         let mut child = Command::new(&svc.sendmail)
             .args(["-f", "root@pve.example", "--", &self.address()])
             .stdin(Stdio::piped())
@@ -310,4 +315,58 @@ fn a_down_target_defers_the_mail_and_the_retry_delivers_only_what_is_missing() {
     assert!(state.contains("delivered archive "), "{state}");
     assert!(state.contains("delivered phone "), "{state}");
     assert!(state.contains("\ncomplete "), "{state}");
+}
+
+/// The same text (same Message-ID, same body) submitted twice is two queue entries and
+/// reaches the targets twice; the key comes from the Received line Postfix wrote for each
+/// (before, the second was dropped as "already forwarded" while Postfix logged "sent").
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn the_same_mail_submitted_twice_is_forwarded_twice() {
+    let svc = services();
+    let marker = unique_marker("fwd-twice");
+    let (public, private) = config(&marker, svc.http_port);
+    let install = Installation::new(&marker, &public, &private);
+    let message = format!(
+        "From: Cron Daemon <root@pve.example>\nTo: {}\nSubject: twice {marker}\n\
+         Message-ID: <{marker}@pve.example>\n\nthe same text\n",
+        install.address()
+    );
+    install.submit(&svc, &message);
+    wait_until("the first state to be complete", DEFAULT_TIMEOUT, || {
+        install
+            .state_files()
+            .iter()
+            .filter(|s| s.contains("\ncomplete "))
+            .count()
+            == 1
+    });
+    install.submit(&svc, &message);
+    wait_until("the second state to be complete", DEFAULT_TIMEOUT, || {
+        install
+            .state_files()
+            .iter()
+            .filter(|s| s.contains("\ncomplete "))
+            .count()
+            == 2
+    });
+    let archived = |m: &common::ReceivedMail| {
+        m.rcpt_tos()
+            .iter()
+            .any(|r| r == &format!("{marker}-archive@example.com"))
+    };
+    wait_until("both copies at the archive", DEFAULT_TIMEOUT, || {
+        svc.mails().iter().filter(|m| archived(m)).count() == 2
+    });
+    wait_until(
+        "both requests at the Gotify server",
+        DEFAULT_TIMEOUT,
+        || {
+            svc.requests()
+                .iter()
+                .filter(|r| r.body().contains(&marker))
+                .count()
+                == 2
+        },
+    );
 }

@@ -179,3 +179,87 @@ fn the_multi_call_name_runs_forward_mail_without_privileges_too() {
         stderr(&out)
     );
 }
+
+/// Runs the set-uid copy as the user with `pve` (a directory of configuration files) as
+/// /etc/pve, seen only by this process: an overlay on /etc in a private mount namespace, so
+/// the machine's /etc stays untouched for every other test.
+fn run_as_user_with_etc_pve(copy: &SetuidCopy, pve: &Path, stdin: &[u8]) -> Output {
+    let overlay = copy.dir.join("overlay");
+    for dir in ["upper", "work"] {
+        std::fs::create_dir_all(overlay.join(dir)).unwrap();
+    }
+    let script = format!(
+        "set -e\n\
+         mount -t overlay overlay -o lowerdir=/etc,upperdir={o}/upper,workdir={o}/work /etc\n\
+         mkdir -p /etc/pve\n\
+         cp -r {pve}/. /etc/pve/\n\
+         chmod 0700 /etc/pve/priv\n\
+         chmod 0600 /etc/pve/priv/notifications.cfg\n\
+         exec setpriv --reuid {USER} --regid {USER} --clear-groups -- {copy}\n",
+        o = overlay.display(),
+        pve = pve.display(),
+        copy = copy.path().display(),
+    );
+    let mut child = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ])
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare (util-linux)");
+    use std::io::Write;
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    child.wait_with_output().unwrap()
+}
+
+/// With elevated privileges, what is wrong in the root-only priv/notifications.cfg is shown
+/// to the caller as file, line and kind only: its text (here a password pasted as a key
+/// name) must not reach a user who could not read the file.
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn findings_in_the_root_only_file_are_not_quoted_to_the_caller() {
+    let copy = SetuidCopy::install("quote");
+    let pve = copy.dir.join("pve");
+    std::fs::create_dir_all(pve.join("priv")).unwrap();
+    std::fs::write(
+        pve.join("notifications.cfg"),
+        "gotify: phone\n\tserver http://127.0.0.1:1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        pve.join("priv/notifications.cfg"),
+        "gotify: phone\n\ttoken t0ken\n\tHunter2-secret value\nPa55word-line\n",
+    )
+    .unwrap();
+    let out = run_as_user_with_etc_pve(&copy, &pve, MAIL);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(75), "the mail stays queued: {text}");
+    for secret in ["Hunter2", "Pa55word", "t0ken"] {
+        assert!(
+            !text.contains(secret),
+            "{secret} shown to the caller:\n{text}"
+        );
+    }
+    let shown = "(not shown to this user; see the system log)";
+    assert!(
+        text.contains(&format!(
+            "/etc/pve/priv/notifications.cfg:3: load error {shown}\n"
+        )) && text.contains(&format!(
+            "/etc/pve/priv/notifications.cfg:4: load error {shown}\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("configuration cannot be loaded; the mail stays queued"),
+        "{text}"
+    );
+}

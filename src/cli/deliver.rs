@@ -27,8 +27,8 @@ pub(super) fn deliver_all(
         .collect()
 }
 
-/// Delivers to the target `name` and prints its outcome line; `None` when there is no such
-/// target.
+/// Delivers `event` to the target `name` and prints its outcome line; `None` when the
+/// configuration has no such target. Warnings are printed and appended to `warnings`.
 pub(super) fn deliver_one(
     delivery: &Delivery<'_>,
     name: &str,

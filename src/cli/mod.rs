@@ -20,10 +20,10 @@ use std::path::{Path, PathBuf};
 use clap::FromArgMatches;
 use clap::error::ErrorKind;
 
-use crate::config::{self, HostFacts, Loaded};
+use crate::config::{self, Finding, FindingKind, HostFacts, Loaded};
 use crate::endpoints::DeliveryContext;
 use crate::exit::ExitStatus;
-use crate::forward::{privilege, syslog};
+use crate::forward::{key, privilege, syslog};
 use crate::host;
 use args::{Cli, Command};
 pub use output::Output;
@@ -37,6 +37,9 @@ pub fn main() -> ExitStatus {
     // With elevated privileges nothing from the caller's environment is trusted; this
     // runs before anything else reads it (clap reads PVENOTIFY_* variables).
     let privileged = privilege::is_privileged();
+    // Exim names the queue entry in the environment, which privileged mode is about to clear;
+    // the retry key needs it (forward::key).
+    let queue_id = key::queue_id(std::env::var_os(key::EXIM_MESSAGE_ID).as_deref());
     if privileged {
         privilege::sanitize_process();
     }
@@ -89,7 +92,7 @@ pub fn main() -> ExitStatus {
         eprintln!("pvenotify: error: only forward-mail may run with elevated privileges");
         return ExitStatus::NoPerm;
     }
-    run(&cli, privileged)
+    run(&cli, privileged, queue_id)
 }
 
 /// The first positional argument when it names a subcommand other than forward-mail.
@@ -121,9 +124,9 @@ fn other_subcommand(argv: &[OsString]) -> Option<String> {
     None
 }
 
-fn run(cli: &Cli, privileged: bool) -> ExitStatus {
+fn run(cli: &Cli, privileged: bool, queue_id: Option<String>) -> ExitStatus {
     let out = Output::new(cli.output_format, cli.verbose, cli.quiet);
-    let host = Host::detect(cli, privileged, &out);
+    let host = Host::detect(cli, privileged, queue_id, &out);
     match &cli.command {
         Command::Send(args) => send::run(args, &host, &out),
         Command::TestTarget(args) => test_target::run(&args.name, &host, &out),
@@ -146,10 +149,12 @@ pub(crate) struct Host<'a> {
     pub hostname: String,
     /// Full name for Message-IDs.
     pub fqdn: String,
+    /// The MTA's id for the mail being forwarded, from the environment (Exim's `MESSAGE_ID`).
+    pub queue_id: Option<String>,
 }
 
 impl<'a> Host<'a> {
-    fn detect(cli: &'a Cli, privileged: bool, out: &Output) -> Self {
+    fn detect(cli: &'a Cli, privileged: bool, queue_id: Option<String>, out: &Output) -> Self {
         let hostname_override = cli.hostname.as_ref().filter(|_| !privileged);
         let (hostname, fqdn) = match hostname_override {
             Some(name) => (name.clone(), name.clone()),
@@ -174,6 +179,7 @@ impl<'a> Host<'a> {
             sendmail,
             hostname,
             fqdn,
+            queue_id,
         }
     }
 
@@ -211,7 +217,7 @@ impl<'a> Host<'a> {
         let loaded = config::load(&self.config_dir, &self.facts(false));
         if loaded.has_load_errors() {
             for finding in loaded.load_errors() {
-                out.error_line(&finding.to_string());
+                out.error_line(&self.shown(finding));
             }
             out.error(&format!(
                 "the configuration in {} cannot be loaded; nothing was done",
@@ -220,9 +226,29 @@ impl<'a> Host<'a> {
             return Err(ExitStatus::Config);
         }
         for finding in &loaded.findings {
-            out.note(&finding.to_string());
+            out.note(&self.shown(finding));
         }
         Ok(loaded)
+    }
+
+    /// A finding as the caller may see it. With elevated privileges the caller could not read
+    /// the root-only `priv/` files, and a finding's text may quote them (a misplaced secret):
+    /// it gets file, line and kind only, and the full text goes to syslog for the admin.
+    fn shown(&self, finding: &Finding) -> String {
+        if !(self.privileged && finding.file.starts_with(self.config_dir.join("priv"))) {
+            return finding.to_string();
+        }
+        let (kind, level) = match finding.kind {
+            FindingKind::LoadError => ("load error", syslog::Level::Error),
+            FindingKind::ValidationError => ("error", syslog::Level::Error),
+            FindingKind::Warning => ("warning", syslog::Level::Warning),
+        };
+        syslog::log(level, &finding.to_string());
+        let line = finding.line.map(|l| format!(":{l}")).unwrap_or_default();
+        format!(
+            "{}{line}: {kind} (not shown to this user; see the system log)",
+            finding.file.display()
+        )
     }
 }
 

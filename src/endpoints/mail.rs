@@ -6,7 +6,9 @@ use lettre::Message;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
-use super::{DeliveryError, OriginalMail};
+use std::sync::Arc;
+
+use super::{DeliveryError, MailSource, OriginalMail};
 use crate::config::Users;
 
 /// Display name used in `From:` when a target sets no `author`.
@@ -119,16 +121,15 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
     Ok(message)
 }
 
-/// The message an smtp target sends for forwarded system mail (forward-mail.md §3.2): new
-/// `From`, `To`, `Date`, `Message-ID` and `Auto-Submitted`, the original subject, MIME
-/// headers and body. Bare LF line ends of the original become CRLF, as SMTP requires.
+/// The message an smtp target sends for forwarded mail (forward-mail.md §3.2): new headers
+/// around the original body, which is read from its source while it is sent.
 pub fn build_forwarded(
     author: &str,
     from: &str,
     recipients: &[String],
     original: &OriginalMail<'_>,
     message_id_host: &str,
-) -> Result<Vec<u8>, DeliveryError> {
+) -> Result<Outgoing, DeliveryError> {
     let mut message = build_message(&MailContent {
         author,
         from,
@@ -161,15 +162,181 @@ pub fn build_forwarded(
             ));
         }
     }
-    let mut bytes = message.headers().to_string().into_bytes();
-    bytes.extend_from_slice(b"\r\n");
-    let mut body = Vec::new();
-    original
-        .source
-        .write_from(original.body_offset, &mut body)
-        .map_err(|e| DeliveryError::temporary(format!("cannot read the forwarded message: {e}")))?;
-    bytes.extend(lf_to_crlf(&body));
-    Ok(bytes)
+    let mut head = message.headers().to_string().into_bytes();
+    head.extend_from_slice(b"\r\n");
+    Ok(Outgoing::Forwarded {
+        head,
+        source: Arc::clone(&original.source),
+        body_offset: original.body_offset,
+    })
+}
+
+/// A message for SMTP's DATA step.
+///
+/// A forwarded mail may be hundreds of megabytes (the part over 32 MiB spooled to disk), so it
+/// is not assembled: [`Outgoing::chunks`] reads the body from its source a piece at a time,
+/// with CRLF line ends, and lettre's `message_iter` sends each piece as it comes. Memory stays
+/// at one piece, where building the whole CRLF message first (and lettre copying it again to
+/// add dot-stuffing) held it three or four times over. Memory-mapping the spool file would
+/// avoid the copies too, but still put the whole file in the resident set while it is sent.
+pub enum Outgoing {
+    /// Built in memory: a notification (small), CRLF already.
+    Built(Vec<u8>),
+    /// The new header block (with its empty line) and where the original body starts.
+    Forwarded {
+        head: Vec<u8>,
+        source: Arc<dyn MailSource>,
+        body_offset: u64,
+    },
+}
+
+/// Size of the pieces a forwarded body is read and sent in.
+const PIECE: usize = 64 * 1024;
+
+impl Outgoing {
+    /// Whether every byte is ASCII (else the server must offer 8BITMIME); reads a forwarded
+    /// body once to find out.
+    pub fn is_ascii(&self) -> std::io::Result<bool> {
+        let mut ascii = true;
+        self.for_each_piece(|piece| {
+            ascii = piece.is_ascii();
+            ascii
+        })?;
+        Ok(ascii)
+    }
+
+    /// The message in pieces as SMTP wants it: every line ending in CRLF, except that the final
+    /// CRLF is left out, because lettre ends the data with `CRLF . CRLF` in any case (an
+    /// ending CRLF of ours would add an empty line to every mail). A read error ends the
+    /// pieces early and is put into `error`; the caller must then fail the delivery.
+    pub fn chunks<'a>(
+        &'a self,
+        error: &'a std::cell::RefCell<Option<std::io::Error>>,
+    ) -> impl Iterator<Item = Vec<u8>> + 'a {
+        let mut crlf = CrlfPieces::default();
+        let mut reader = self.reader();
+        let mut finished = false;
+        std::iter::from_fn(move || {
+            while !finished {
+                match reader.next_piece() {
+                    Ok(Some(piece)) => {
+                        let out = crlf.convert(&piece);
+                        if !out.is_empty() {
+                            return Some(out);
+                        }
+                    }
+                    Ok(None) => {
+                        finished = true;
+                        let out = crlf.finish();
+                        if !out.is_empty() {
+                            return Some(out);
+                        }
+                    }
+                    Err(e) => {
+                        finished = true;
+                        *error.borrow_mut() = Some(e);
+                    }
+                }
+            }
+            None
+        })
+    }
+
+    /// Calls `f` with each raw piece until it returns false or the message ends.
+    fn for_each_piece(&self, mut f: impl FnMut(&[u8]) -> bool) -> std::io::Result<()> {
+        let mut reader = self.reader();
+        while let Some(piece) = reader.next_piece()? {
+            if !f(&piece) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn reader(&self) -> PieceReader<'_> {
+        PieceReader {
+            outgoing: self,
+            head_done: false,
+            offset: match self {
+                Outgoing::Built(_) => 0,
+                Outgoing::Forwarded { body_offset, .. } => *body_offset,
+            },
+        }
+    }
+}
+
+/// The raw pieces of an [`Outgoing`]: the built bytes or the new head, then the body.
+struct PieceReader<'a> {
+    outgoing: &'a Outgoing,
+    head_done: bool,
+    offset: u64,
+}
+
+impl PieceReader<'_> {
+    fn next_piece(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        match self.outgoing {
+            Outgoing::Built(bytes) => {
+                if self.head_done {
+                    return Ok(None);
+                }
+                self.head_done = true;
+                Ok(Some(bytes.clone()))
+            }
+            Outgoing::Forwarded { head, source, .. } => {
+                if !self.head_done {
+                    self.head_done = true;
+                    return Ok(Some(head.clone()));
+                }
+                let mut buf = vec![0u8; PIECE];
+                let n = source.read_at(self.offset, &mut buf)?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                buf.truncate(n);
+                self.offset += n as u64;
+                Ok(Some(buf))
+            }
+        }
+    }
+}
+
+/// LF → CRLF across piece boundaries, holding back a trailing CR or CRLF until it is known
+/// whether more follows (the final CRLF is dropped, see [`Outgoing::chunks`]).
+#[derive(Default)]
+struct CrlfPieces {
+    /// The previous input byte was CR (a following LF is already a line end).
+    after_cr: bool,
+    /// Output held back: empty, `\r` or `\r\n`.
+    held: Vec<u8>,
+}
+
+impl CrlfPieces {
+    fn convert(&mut self, piece: &[u8]) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.held);
+        out.reserve(piece.len() + piece.len() / 32);
+        for &byte in piece {
+            if byte == b'\n' && !self.after_cr {
+                out.push(b'\r');
+            }
+            out.push(byte);
+            self.after_cr = byte == b'\r';
+        }
+        let keep = if out.ends_with(b"\r\n") {
+            2
+        } else if out.ends_with(b"\r") {
+            1
+        } else {
+            0
+        };
+        self.held = out.split_off(out.len() - keep);
+        out
+    }
+
+    /// What is still held at the end: nothing for a final CRLF, a lone CR as it is.
+    fn finish(&mut self) -> Vec<u8> {
+        let held = std::mem::take(&mut self.held);
+        if held == b"\r\n" { Vec::new() } else { held }
+    }
 }
 
 /// The HTML part of a mail for a plain-text body: the body escaped inside `<pre>`, as
@@ -191,20 +358,6 @@ pub fn html_body(body: &str) -> String {
     }
     html.push_str("</pre></body></html>");
     html
-}
-
-/// LF → CRLF, leaving existing CRLF alone.
-fn lf_to_crlf(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
-    let mut previous = 0u8;
-    for &byte in bytes {
-        if byte == b'\n' && previous != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(byte);
-        previous = byte;
-    }
-    out
 }
 
 fn header_name(name: &'static str) -> HeaderName {
@@ -435,16 +588,72 @@ mod tests {
         fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {
             out.write_all(&self.0[offset as usize..])
         }
+
+        fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+            let rest = &self.0[(offset as usize).min(self.0.len())..];
+            // Small pieces, so that line ends fall across piece boundaries.
+            let n = rest.len().min(buf.len()).min(3);
+            buf[..n].copy_from_slice(&rest[..n]);
+            Ok(n)
+        }
+    }
+
+    /// Everything `chunks` yields, joined; panics on a read error.
+    fn sent(outgoing: &Outgoing) -> Vec<u8> {
+        let error = std::cell::RefCell::new(None);
+        let bytes = outgoing.chunks(&error).flatten().collect();
+        assert!(error.borrow().is_none());
+        bytes
+    }
+
+    fn forwarded(body: &'static [u8]) -> Vec<u8> {
+        sent(&Outgoing::Forwarded {
+            head: b"Subject: x\r\n\r\n".to_vec(),
+            source: Arc::new(Bytes(body)),
+            body_offset: 0,
+        })
+    }
+
+    /// lettre ends the data with CRLF . CRLF itself, so the message's own final CRLF is left
+    /// out; before, `line one\n` arrived as `line one\r\n\r\n`.
+    #[test]
+    fn forwarded_body_gets_crlf_and_no_final_line_end() {
+        assert_eq!(forwarded(b"line one\n"), b"Subject: x\r\n\r\nline one");
+        assert_eq!(forwarded(b"line one\r\n"), b"Subject: x\r\n\r\nline one");
+        assert_eq!(
+            forwarded(b"a\nbb\r\nccc\n\nd"),
+            b"Subject: x\r\n\r\na\r\nbb\r\nccc\r\n\r\nd"
+        );
+        // Only one line end is lettre's: an empty last line stays.
+        assert_eq!(forwarded(b"a\n\n"), b"Subject: x\r\n\r\na\r\n");
+        // A lone CR is kept as it is, also at the end.
+        assert_eq!(forwarded(b"a\rb\r"), b"Subject: x\r\n\r\na\rb\r");
+        assert_eq!(forwarded(b""), b"Subject: x\r\n");
+        assert_eq!(
+            sent(&Outgoing::Built(b"S: x\r\n\r\nbody\r\n".to_vec())),
+            b"S: x\r\n\r\nbody"
+        );
+    }
+
+    #[test]
+    fn ascii_check_reads_the_forwarded_body() {
+        let outgoing = |body: &'static [u8]| Outgoing::Forwarded {
+            head: b"Subject: x\r\n\r\n".to_vec(),
+            source: Arc::new(Bytes(body)),
+            body_offset: 0,
+        };
+        assert!(outgoing(b"plain\n").is_ascii().unwrap());
+        assert!(!outgoing("caf\u{e9}\n".as_bytes()).is_ascii().unwrap());
     }
 
     #[test]
     fn forwarded_mail_keeps_subject_mime_headers_and_body() {
         let raw: &'static [u8] =
             b"From: cron@pve1\nSubject: x\nContent-Type: text/plain\n\nline 1\nline 2\r\n";
-        let source = Bytes(raw);
+        let source = Arc::new(Bytes(raw));
         let body_offset = raw.windows(2).position(|w| w == b"\n\n").unwrap() as u64 + 2;
         let original = OriginalMail {
-            source: &source,
+            source,
             subject: "Cron <root@pve1> run-parts",
             mime_version: None,
             content_type: Some("text/plain; charset=\"us-ascii\""),
@@ -452,9 +661,9 @@ mod tests {
             body_offset,
         };
         let recipients = strings(&["a@example.com"]);
-        let bytes =
+        let outgoing =
             build_forwarded("PVE", "pve@example.com", &recipients, &original, "pve1").unwrap();
-        let mail = String::from_utf8(bytes).unwrap();
+        let mail = String::from_utf8(sent(&outgoing)).unwrap();
         assert_eq!(header(&mail, "From"), ["PVE <pve@example.com>"]);
         assert_eq!(header(&mail, "To"), ["a@example.com"]);
         assert_eq!(header(&mail, "Subject"), ["Cron <root@pve1> run-parts"]);
@@ -465,7 +674,7 @@ mod tests {
         );
         assert_eq!(header(&mail, "Content-Transfer-Encoding"), ["7bit"]);
         assert_eq!(header(&mail, "Auto-Submitted"), ["auto-generated;"]);
-        assert!(mail.ends_with("\r\n\r\nline 1\r\nline 2\r\n"), "{mail:?}");
+        assert!(mail.ends_with("\r\n\r\nline 1\r\nline 2"), "{mail:?}");
         assert!(!mail.contains("cron@pve1"), "original From dropped");
     }
 

@@ -76,15 +76,18 @@ impl<'a> Delivery<'a> {
     }
 }
 
-/// Where the bytes of an original message come from; it may be larger than memory.
-pub trait MailSource: Sync {
+/// Where the bytes of an original message come from; it may be larger than memory. Shared
+/// (`Arc`) with the SMTP transaction's thread, which reads it as it sends.
+pub trait MailSource: Send + Sync {
     /// Writes the message from byte `offset` to its end.
     fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+    /// Reads up to `buf.len()` bytes at `offset`; 0 at the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize>;
 }
 
 /// An original message as mail targets need it (forward-mail.md §3).
 pub struct OriginalMail<'a> {
-    pub source: &'a dyn MailSource,
+    pub source: std::sync::Arc<dyn MailSource>,
     /// Decoded subject.
     pub subject: &'a str,
     pub mime_version: Option<&'a str>,

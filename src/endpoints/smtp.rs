@@ -3,6 +3,7 @@
 //! TLS, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA) and quote the server's reply.
 //! lettre does the protocol, TLS (rustls, system trust store) and address parsing.
 
+use std::cell::RefCell;
 use std::error::Error as _;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -18,7 +19,7 @@ use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
-use super::mail::{self, DEFAULT_AUTHOR, MailContent};
+use super::mail::{self, DEFAULT_AUTHOR, MailContent, Outgoing};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SmtpConfig, SmtpMode, Target};
 use crate::redact;
@@ -130,15 +131,17 @@ impl Endpoint for Smtp<'_> {
                 original,
                 &self.context.fqdn,
             )?,
-            None => mail::build_message(&MailContent {
-                author,
-                from: &settings.from_address,
-                recipients: &recipients,
-                subject: &event.title,
-                text: &event.body,
-                message_id_host: &self.context.fqdn,
-            })?
-            .formatted(),
+            None => Outgoing::Built(
+                mail::build_message(&MailContent {
+                    author,
+                    from: &settings.from_address,
+                    recipients: &recipients,
+                    subject: &event.title,
+                    text: &event.body,
+                    message_id_host: &self.context.fqdn,
+                })?
+                .formatted(),
+            ),
         };
 
         let secrets = self.secrets();
@@ -210,7 +213,7 @@ struct Transaction {
     credentials: Option<Credentials>,
     from: Address,
     to: Vec<Address>,
-    message: Vec<u8>,
+    message: Outgoing,
     step_timeout: Duration,
     /// For quoting remote text; the caller masks the whole message again.
     secrets: Vec<String>,
@@ -522,7 +525,11 @@ impl Transaction {
             }
             options.push(MailParameter::SmtpUtfEight);
         }
-        if !self.message.is_ascii() {
+        let ascii = self
+            .message
+            .is_ascii()
+            .map_err(|e| Failure::Stopped(format!("cannot read the forwarded message: {e}")))?;
+        if !ascii {
             if !conn.server_info().supports_feature(Extension::EightBitMime) {
                 return Err(Failure::Stopped(format!(
                     "server {at} does not support 8BITMIME, which the message needs"
@@ -538,7 +545,16 @@ impl Transaction {
                 .map_err(step(Stage::RcptTo(address.to_string())))?;
         }
         conn.command(Data).map_err(step(Stage::Data))?;
-        conn.message(&self.message).map_err(step(Stage::Message))?;
+        let read_error = RefCell::new(None);
+        conn.message_iter(self.message.chunks(&read_error))
+            .map_err(step(Stage::Message))?;
+        if let Some(e) = read_error.take() {
+            // lettre ended the data anyway, so the server may keep a truncated copy; failing
+            // makes the MTA retry, and a duplicate is better than a lost tail.
+            return Err(Failure::Stopped(format!(
+                "cannot read the forwarded message while sending it: {e}"
+            )));
+        }
         Ok(())
     }
 
@@ -753,7 +769,7 @@ mod tests {
             credentials: None,
             from: "pve@example.com".parse().unwrap(),
             to: vec!["ops@example.com".parse().unwrap()],
-            message: b"Subject: x\r\n\r\nx\r\n".to_vec(),
+            message: Outgoing::Built(b"Subject: x\r\n\r\nx\r\n".to_vec()),
             step_timeout,
             secrets: Vec::new(),
             verbose: false,

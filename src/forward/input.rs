@@ -118,6 +118,40 @@ impl RawMail {
         }
     }
 
+    /// Reads up to `buf.len()` bytes of the complete message at `offset` (head, then spool);
+    /// 0 at the end.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let head_len = self.head.len() as u64;
+        if offset < head_len {
+            // offset < head.len(), which is a usize.
+            let start = usize::try_from(offset).unwrap_or(self.head.len());
+            let n = buf.len().min(self.head.len() - start);
+            buf[..n].copy_from_slice(&self.head[start..start + n]);
+            return Ok(n);
+        }
+        let (Some(spool), pos) = (&self.spool, offset - head_len) else {
+            return Ok(0);
+        };
+        if pos >= self.spool_len {
+            return Ok(0);
+        }
+        let want = usize::try_from(self.spool_len - pos)
+            .unwrap_or(buf.len())
+            .min(buf.len());
+        loop {
+            match spool.read_at(&mut buf[..want], pos) {
+                Ok(0) if want > 0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "spool file shorter than what was written to it",
+                    ));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return result,
+            }
+        }
+    }
+
     fn write_spool_from(&self, mut pos: u64, out: &mut dyn Write) -> io::Result<()> {
         let Some(spool) = &self.spool else {
             return Ok(());

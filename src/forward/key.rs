@@ -1,6 +1,21 @@
 //! The message key (spec forward-mail §7.1): a digest that stays the same when the MTA hands the
-//! same message over again (it only adds trace headers), so the retry state can tell which targets
-//! already got it.
+//! same queue entry over again, and changes when the same text is submitted again (a new queue
+//! entry), so the retry state can tell which targets already got it without dropping a
+//! resubmitted mail as "already forwarded".
+//!
+//! What marks the queue entry depends on the MTA (checked in their sources):
+//! - Exim's pipe transport exports its message id as `MESSAGE_ID` (transports/pipe.c; spec
+//!   "Environment for command execution"); its `From ` line carries `$tod_bsdinbox`, the time
+//!   of the delivery attempt, which changes on every retry.
+//! - Postfix's local(8) exports no queue id (local/command.c), and its `From ` line also carries
+//!   the time of the attempt (`time(&now)` in global/mail_copy.c), not the arrival time. But the
+//!   first `Received:` header is the one Postfix added when the mail entered its queue
+//!   (pickup.c, smtpd.c: `... id QUEUE-ID; ARRIVAL-DATE`): the same on every retry, new for a
+//!   new submission.
+//! - Neither (a mail piped in by hand): Message-ID and body, as before.
+//!
+//! The body hash is part of every key, so whoever runs the program with a chosen `MESSAGE_ID`
+//! or `Received:` can only name records of mails whose body they already have.
 //!
 //! This is deliberately a minimal header scan, not MIME parsing: in privileged mode it runs before
 //! privileges are dropped.
@@ -14,9 +29,28 @@ use super::input::RawMail;
 /// Header fields the key is built from when there is no `Message-ID`, in material order.
 const FALLBACK_FIELDS: [&[u8]; 4] = [b"date", b"from", b"to", b"subject"];
 
-/// Lower-case hex SHA-256 key of the message, as specified in §7.1. Fails only when the spooled
-/// part of a large message cannot be read back.
-pub fn message_key(mail: &RawMail) -> io::Result<String> {
+/// The environment variable in which Exim's pipe transport names its message.
+pub const EXIM_MESSAGE_ID: &str = "MESSAGE_ID";
+
+/// Longest queue id accepted from the environment (Exim's are 16 or 23 characters).
+const MAX_QUEUE_ID: usize = 64;
+
+/// Exim's message id from `value` when it looks like one (letters, digits, `-`, `_`); anything
+/// else is ignored, as if the variable were not set.
+pub fn queue_id(value: Option<&std::ffi::OsStr>) -> Option<String> {
+    let value = value?.to_str()?.trim();
+    let plausible = !value.is_empty()
+        && value.len() <= MAX_QUEUE_ID
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plausible.then(|| value.to_string())
+}
+
+/// Lower-case hex SHA-256 key of the message (§7.1, with the queue entry as above): `queue_id`
+/// is the MTA's id for the message from the environment ([`queue_id`]). Fails only when the
+/// spooled part of a large message cannot be read back.
+pub fn message_key(mail: &RawMail, queue_id: Option<&str>) -> io::Result<String> {
     let head = mail.head();
     let start = skip_mbox_line(head);
     let block = header_block(head, start);
@@ -35,7 +69,13 @@ pub fn message_key(mail: &RawMail) -> io::Result<String> {
             .map(|(_, v)| v.as_slice())
     };
     let mut material = Vec::new();
-    if let Some(mid) = first(b"message-id") {
+    if let Some(id) = queue_id {
+        material.extend_from_slice(b"queue-id\0");
+        material.extend_from_slice(id.as_bytes());
+    } else if let Some(received) = first(b"received") {
+        material.extend_from_slice(b"received\0");
+        material.extend_from_slice(received);
+    } else if let Some(mid) = first(b"message-id") {
         material.extend_from_slice(b"mid\0");
         material.extend_from_slice(mid);
     } else {
@@ -150,7 +190,7 @@ mod tests {
     use super::*;
 
     fn key(raw: &[u8]) -> String {
-        message_key(&RawMail::from_bytes(raw.to_vec())).unwrap()
+        message_key(&RawMail::from_bytes(raw.to_vec()), None).unwrap()
     }
 
     fn sha_hex(data: &[u8]) -> String {
@@ -188,14 +228,111 @@ run-parts: /etc/cron.daily/logrotate exited with return code 1\n";
         assert_eq!(key(raw), sha_hex(material.as_bytes()));
     }
 
+    /// What Postfix's local(8) puts before the queued mail on each attempt: the `From ` line
+    /// with the time of the attempt, Return-Path, X-Original-To, Delivered-To.
+    fn postfix_attempt(at: &str, queued: &[u8]) -> Vec<u8> {
+        let mut raw = format!(
+            "From root@pve.example.com  {at}\n\
+             Return-Path: <root@pve.example.com>\n\
+             X-Original-To: root\n\
+             Delivered-To: root@pve.example.com\n"
+        )
+        .into_bytes();
+        raw.extend_from_slice(queued);
+        raw
+    }
+
+    /// The queue file's content: Postfix's pickup put its Received header (queue id, arrival
+    /// time) on top of what the program submitted.
+    fn postfix_queued(queue_id: &str, submitted: &[u8]) -> Vec<u8> {
+        let mut raw = format!(
+            "Received: by pve.example.com (Postfix, from userid 0)\n\
+             \tid {queue_id}; Fri, 23 May 2025 11:59:32 +0200 (CEST)\n"
+        )
+        .into_bytes();
+        raw.extend_from_slice(submitted);
+        raw
+    }
+
     #[test]
-    fn trace_headers_and_mbox_line_do_not_change_the_key() {
+    fn postfix_retries_share_a_key_and_a_resubmission_gets_a_new_one() {
+        let queued = postfix_queued("1A2B3C", PLAIN);
+        let first = postfix_attempt("Fri May 23 11:59:33 2025", &queued);
+        let retry = postfix_attempt("Fri May 23 12:04:33 2025", &queued);
+        assert_eq!(
+            key(&retry),
+            key(&first),
+            "the From line's time is not part of it"
+        );
+        let resubmitted =
+            postfix_attempt("Fri May 23 12:10:00 2025", &postfix_queued("4D5E6F", PLAIN));
+        assert_ne!(key(&resubmitted), key(&first), "same text, new queue entry");
+        let material = format!(
+            "received\0by pve.example.com (Postfix, from userid 0)\tid 1A2B3C; Fri, 23 May 2025 \
+             11:59:32 +0200 (CEST)\0{}",
+            sha_hex(b"run-parts: /etc/cron.daily/logrotate exited with return code 1\n")
+        );
+        assert_eq!(key(&first), sha_hex(material.as_bytes()));
+    }
+
+    #[test]
+    fn exim_retries_share_a_key_and_a_resubmission_gets_a_new_one() {
+        // Exim's `From ` line and Delivery-date change on every attempt; its message id does not.
+        let attempt = |at: &str| {
+            let mut raw = format!(
+                "From root@pve.example.com {at}\nEnvelope-to: root@pve.example.com\n\
+                 Delivery-date: {at}\n"
+            )
+            .into_bytes();
+            raw.extend_from_slice(PLAIN);
+            RawMail::from_bytes(raw)
+        };
+        let first = attempt("Fri May 23 11:59:33 2025");
+        let retry = attempt("Fri May 23 12:04:33 2025");
+        let key_of = |mail: &RawMail, id: &str| message_key(mail, Some(id)).unwrap();
+        assert_eq!(
+            key_of(&retry, "1uJ9vT-000Abc-4x"),
+            key_of(&first, "1uJ9vT-000Abc-4x")
+        );
+        assert_ne!(
+            key_of(&retry, "1uJ9vZ-000Xyz-7q"),
+            key_of(&first, "1uJ9vT-000Abc-4x")
+        );
+        // The id is not all of it: another body under the same id is another key.
+        let other = RawMail::from_bytes(
+            String::from_utf8_lossy(PLAIN)
+                .replace("code 1", "code 2")
+                .into(),
+        );
+        assert_ne!(
+            key_of(&other, "1uJ9vT-000Abc-4x"),
+            key_of(&first, "1uJ9vT-000Abc-4x")
+        );
+    }
+
+    #[test]
+    fn queue_ids_from_the_environment_are_checked() {
+        use std::ffi::OsStr;
+        assert_eq!(
+            queue_id(Some(OsStr::new("1uJ9vT-000Abc-4x"))).as_deref(),
+            Some("1uJ9vT-000Abc-4x")
+        );
+        assert_eq!(
+            queue_id(Some(OsStr::new(" 1uJ9vT-000Abc-4x\n"))).as_deref(),
+            Some("1uJ9vT-000Abc-4x")
+        );
+        assert_eq!(queue_id(None), None);
+        assert_eq!(queue_id(Some(OsStr::new(""))), None);
+        assert_eq!(queue_id(Some(OsStr::new("a b"))), None);
+        assert_eq!(queue_id(Some(OsStr::new(&"a".repeat(65)))), None);
+    }
+
+    #[test]
+    fn without_queue_entry_mbox_line_and_trace_headers_do_not_change_the_key() {
         let mut retried = b"From MAILER-DAEMON  Fri May 23 11:59:33 2025\n\
 Return-Path: <root@pve.example.com>\n\
 X-Original-To: root\n\
 Delivered-To: root@pve.example.com\n\
-Received: by pve.example.com (Postfix, from userid 0)\n\
-\tid 1A2B3C; Fri, 23 May 2025 11:59:32 +0200 (CEST)\n\
 Envelope-to: root@pve.example.com\n\
 Delivery-date: Fri, 23 May 2025 11:59:40 +0200\n"
             .to_vec();
@@ -263,15 +400,15 @@ Delivered-To: root@pve.example.com\n"
         assert!(spooled.is_truncated());
         let in_memory = RawMail::from_bytes(raw.clone());
         assert_eq!(
-            message_key(&spooled).unwrap(),
-            message_key(&in_memory).unwrap()
+            message_key(&spooled, None).unwrap(),
+            message_key(&in_memory, None).unwrap()
         );
         // A change in the spooled part changes the key.
         *raw.last_mut().unwrap() = b'b';
         let changed = RawMail::read(&raw[..], dir.path(), 1000).unwrap();
         assert_ne!(
-            message_key(&changed).unwrap(),
-            message_key(&spooled).unwrap()
+            message_key(&changed, None).unwrap(),
+            message_key(&spooled, None).unwrap()
         );
     }
 }

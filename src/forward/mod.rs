@@ -3,6 +3,7 @@
 //! `cli::forward_mail`.
 
 pub mod input;
+pub mod isolate;
 pub mod key;
 pub mod parse;
 pub mod privilege;
@@ -14,5 +15,9 @@ use crate::endpoints::MailSource;
 impl MailSource for input::RawMail {
     fn write_from(&self, offset: u64, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         input::RawMail::write_from(self, offset, out)
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        input::RawMail::read_at(self, offset, buf)
     }
 }

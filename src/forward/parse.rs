@@ -3,14 +3,19 @@
 //!
 //! MIME decoding is mail-parser's job, HTML conversion html2text's; this module only chooses
 //! which part to show, repairs the few inputs mail-parser gives up on, and cuts to size. Nothing
-//! here fails or panics: every input yields some title and text.
+//! here fails or panics: every input yields some title and text. The title and the smtp parts
+//! need only the top header block (a flat parse); the body text needs the whole MIME tree, whose
+//! nesting is bounded before it is parsed ([`MAX_NESTING`]) and, in forward-mail, parsed in a
+//! child process ([`extract_text_isolated`]) so that no input can take the delivery down with it.
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
 
 use mail_parser::{ContentType, HeaderName, Message, MessageParser, MimeHeaders, PartType};
 
 use super::input::RawMail;
+use super::isolate;
 use super::key::{header_block, skip_mbox_line};
 
 /// Longest text handed to non-mail targets (bytes of UTF-8).
@@ -19,6 +24,17 @@ pub const TEXT_CAP: usize = 1024 * 1024;
 pub const TRUNCATED_NOTE: &str = "[message truncated by pvenotify]";
 /// The text's last line when the input exceeded the memory cap.
 pub const OVERSIZE_NOTE: &str = "[message larger than 32 MiB; truncated by pvenotify]";
+/// The start of the text when the body could not be read; the reason follows in parentheses.
+pub const NOT_EXTRACTED_NOTE: &str = "[message text not extracted by pvenotify";
+/// The end of that note: what still holds.
+const NOT_EXTRACTED_END: &str = "mail targets get the original message]";
+/// Most places where the MIME tree may nest one message inside another (each needs a
+/// `message/...` type or a digest); beyond it the body is not parsed at all. mail-parser builds
+/// nested messages as nested values whose drop recurses once per level, so 150 000 levels
+/// overflow any stack; real mail nests a handful (a bounce quoting a forwarded mail: 3).
+pub const MAX_NESTING: usize = 200;
+/// How long the isolated body parse may take (it is linear: seconds at most for 32 MiB).
+pub const ISOLATED_LIMIT: Duration = Duration::from_secs(60);
 /// Most HTML source handed to html2text; its output is rarely larger than its input, so this
 /// bounds the work without changing the result for anything under the text cap.
 const HTML_SOURCE_CAP: usize = 4 * TEXT_CAP;
@@ -51,14 +67,49 @@ pub struct OriginalParts {
     pub body_offset: u64,
 }
 
-/// Title and text of the message for gotify/webhook targets.
+/// Title and text of the message for gotify/webhook targets, parsed in this process.
 pub fn extract_text(mail: &RawMail) -> MailText {
+    extract_text_with(mail, |source| Ok(body_text_of(source)))
+}
+
+/// [`extract_text`] with the body parsed in a child process: if mail-parser or html2text
+/// crash, hang or overflow the stack on some input, the child dies, not forward-mail, and
+/// the text says so while mail targets still get the whole message. Falls back to parsing
+/// here when the process has other threads (fork would copy their locks, not them).
+pub fn extract_text_isolated(mail: &RawMail) -> MailText {
+    if !isolate::single_threaded() {
+        return extract_text(mail);
+    }
+    extract_text_with(mail, |source| {
+        isolate::run(ISOLATED_LIMIT, || body_text_of(source))
+    })
+}
+
+/// Title, text and notes, with `body` turning the parser input into the body text (and whether
+/// the HTML had to be cut), or into the reason it could not.
+fn extract_text_with(
+    mail: &RawMail,
+    body: impl FnOnce(&[u8]) -> Result<(String, bool), String>,
+) -> MailText {
     let layout = Layout::of(mail);
     let source = layout.parser_input(mail.head());
-    let (title, text, mut cut) = match parse(&source) {
-        Some(message) => {
-            let (text, html_cut) = body_text(&message);
-            (subject(&message), text, html_cut)
+    let (title, text, mut cut) = match parse_headers(&source) {
+        Some(headers) => {
+            let title = subject(&headers);
+            let body = match nesting_estimate(&source) {
+                n if n > MAX_NESTING => Err(format!(
+                    "more than {MAX_NESTING} nested messages or digests"
+                )),
+                _ => body(&source),
+            };
+            match body {
+                Ok((text, html_cut)) => (title, text, html_cut),
+                Err(reason) => (
+                    title,
+                    format!("{NOT_EXTRACTED_NOTE} ({reason}); {NOT_EXTRACTED_END}"),
+                    false,
+                ),
+            }
         }
         None => {
             // Nothing mail-like at all: show the input itself. Decoding a little more than the
@@ -87,12 +138,40 @@ pub fn extract_text(mail: &RawMail) -> MailText {
     MailText { title, text }
 }
 
+/// The body text of the whole MIME tree.
+fn body_text_of(source: &[u8]) -> (String, bool) {
+    match parse(source) {
+        Some(message) => body_text(&message),
+        None => (String::new(), false),
+    }
+}
+
+/// An upper bound of how deep mail-parser can nest messages in `source`: each level needs a
+/// `message/rfc822` (or `message/global`) type, or is a part of a `multipart/digest`, so the
+/// count of `message/` and `digest` (any case) bounds it. Encoded (base64, quoted-printable)
+/// message parts, which RFC 2046 forbids but mail-parser decodes, can hide more levels; the
+/// isolated parse covers those.
+fn nesting_estimate(source: &[u8]) -> usize {
+    let mut count = 0;
+    for (i, &b) in source.iter().enumerate() {
+        let rest = &source[i..];
+        let starts =
+            |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+        if matches!(b, b'm' | b'M') && starts(b"message/")
+            || matches!(b, b'd' | b'D') && starts(b"digest")
+        {
+            count += 1;
+        }
+    }
+    count
+}
+
 /// The original's subject, MIME headers and body position, for the message an smtp target sends.
 pub fn original_parts(mail: &RawMail) -> OriginalParts {
     let layout = Layout::of(mail);
     let source = layout.parser_input(mail.head());
     let body_offset = layout.body_start.map_or(mail.len(), |start| start as u64);
-    let Some(message) = parse(&source) else {
+    let Some(message) = parse_headers(&source) else {
         return OriginalParts {
             subject: String::new(),
             mime_version: None,
@@ -189,6 +268,14 @@ fn is_header_line(line: &[u8]) -> bool {
 /// there must not cost root's mail.
 fn parse(bytes: &[u8]) -> Option<Message<'_>> {
     catch_unwind(AssertUnwindSafe(|| MessageParser::default().parse(bytes))).ok()?
+}
+
+/// Only the top header block, flat: what the title and the smtp copy need, at no depth.
+fn parse_headers(bytes: &[u8]) -> Option<Message<'_>> {
+    catch_unwind(AssertUnwindSafe(|| {
+        MessageParser::default().parse_headers(bytes)
+    }))
+    .ok()?
 }
 
 fn subject(message: &Message<'_>) -> String {
@@ -348,6 +435,38 @@ mod tests {
         mail.write_from(original_parts(&mail).body_offset, &mut out)
             .unwrap();
         out
+    }
+
+    fn nested(levels: usize) -> Vec<u8> {
+        let mut raw = b"Subject: nested\n".to_vec();
+        raw.extend(b"Content-Type: message/rfc822\n\n".repeat(levels));
+        raw.extend(b"Subject: inner\n\ninnermost\n");
+        raw
+    }
+
+    #[test]
+    fn nesting_beyond_the_bound_is_not_parsed_and_says_so() {
+        let deep = text_of(&nested(MAX_NESTING + 1));
+        assert_eq!(deep.title, "nested");
+        assert_eq!(
+            deep.text,
+            "[message text not extracted by pvenotify (more than 200 nested messages or \
+             digests); mail targets get the original message]"
+        );
+        // Within the bound the tree is parsed (the text sits in nested messages, which are
+        // attachments, so there is none) and the title is the outer subject.
+        let within = text_of(&nested(MAX_NESTING - 10));
+        assert_eq!(
+            within,
+            MailText {
+                title: "nested".into(),
+                text: String::new()
+            }
+        );
+        assert_eq!(
+            nesting_estimate(b"Message/RFC822 multipart/DIGEST message/"),
+            3
+        );
     }
 
     #[test]
@@ -647,11 +766,24 @@ Content-Type: text/plain\n\nhello, the closing boundary never comes\n";
             })
             .collect();
         assert!(bare.starts_with("From: root"));
-        assert_eq!(
-            message_key(&mail(bare.as_bytes())).unwrap(),
-            message_key(&mail(raw)).unwrap()
-        );
         assert_eq!(text_of(bare.as_bytes()), t);
+
+        // What local(8) adds on each attempt is not part of the key; the Received header of
+        // the queue entry is (key.rs).
+        let queued: String = text
+            .split_inclusive('\n')
+            .skip(1)
+            .filter(|l| {
+                !["Return-Path:", "X-Original-To:", "Delivered-To:"]
+                    .iter()
+                    .any(|p| l.starts_with(p))
+            })
+            .collect();
+        assert!(queued.starts_with("Received:"));
+        assert_eq!(
+            message_key(&mail(queued.as_bytes()), None).unwrap(),
+            message_key(&mail(raw), None).unwrap()
+        );
     }
 
     #[test]
@@ -767,7 +899,10 @@ Content-Disposition: attachment; filename=dump.bin\nContent-Transfer-Encoding: b
         let t = extract_text(&spooled);
         assert_eq!(t.title, "huge");
         assert_eq!(t.text, format!("see attachment\n{OVERSIZE_NOTE}"));
-        assert_eq!(message_key(&spooled).unwrap(), message_key(&whole).unwrap());
+        assert_eq!(
+            message_key(&spooled, None).unwrap(),
+            message_key(&whole, None).unwrap()
+        );
         assert_eq!(original_parts(&spooled), original_parts(&whole));
     }
 
@@ -932,6 +1067,6 @@ Content-Disposition: attachment; filename=dump.bin\nContent-Transfer-Encoding: b
             assert!(!header.contains(char::is_control), "{header:?}");
         }
         assert!(!parts.subject.contains(char::is_control));
-        assert_eq!(message_key(&mail).unwrap().len(), 64);
+        assert_eq!(message_key(&mail, None).unwrap().len(), 64);
     }
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 /// The local syslog socket.
 pub const DEV_LOG: &str = "/dev/log";
+/// Names another socket, for tests that read what would go to syslog. Privileged mode clears
+/// the environment before anything is logged, so the set-uid copy always uses [`DEV_LOG`].
+pub const SOCKET_ENV: &str = "PVENOTIFY_SYSLOG_SOCKET";
 
 /// Facility `mail` (RFC 3164 / RFC 5424 code 2).
 const FACILITY_MAIL: u8 = 2;
@@ -24,15 +27,18 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(1);
 pub enum Level {
     Error,
     Warning,
+    /// Normal but significant: a mail taken as a retry and not delivered again.
+    Notice,
     Info,
 }
 
 impl Level {
-    /// The syslog severity code (err 3, warning 4, info 6).
+    /// The syslog severity code (err 3, warning 4, notice 5, info 6).
     fn severity(self) -> u8 {
         match self {
             Level::Error => 3,
             Level::Warning => 4,
+            Level::Notice => 5,
             Level::Info => 6,
         }
     }
@@ -40,7 +46,10 @@ impl Level {
 
 /// Sends one line to the system log at /dev/log; does nothing if that fails.
 pub fn log(level: Level, message: &str) {
-    log_to(Path::new(DEV_LOG), level, message);
+    match std::env::var_os(SOCKET_ENV) {
+        Some(socket) => log_to(Path::new(&socket), level, message),
+        None => log_to(Path::new(DEV_LOG), level, message),
+    }
 }
 
 /// Sends one line to the syslog datagram socket at `socket`; does nothing if that fails.
@@ -93,6 +102,7 @@ mod tests {
             format!("<19>pvenotify[{pid}]: target failed")
         );
         assert!(receive(Level::Warning, "w").starts_with("<20>pvenotify["));
+        assert!(receive(Level::Notice, "n").starts_with("<21>pvenotify["));
         assert!(receive(Level::Info, "i").starts_with("<22>pvenotify["));
     }
 

@@ -255,6 +255,7 @@ async def main_async(args):
                 decode_data=False,
                 authenticator=authenticator,
                 timeout=120,
+                data_size_limit=args.data_size_limit,
                 **kw,
             )
         return make
@@ -321,6 +322,8 @@ def main():
     p.add_argument("--password", default="testpass")
     p.add_argument("--outdir", required=True)
     p.add_argument("--pidfile")
+    p.add_argument("--data-size-limit", type=int, default=33554432,
+                   help="largest DATA accepted, in bytes (0: no limit)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
