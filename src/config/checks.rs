@@ -48,6 +48,7 @@ pub fn run(cx: &Context, out: &mut Out) {
     check_proxy(cx, out.datacenter);
     check_private_mode(cx, out.private);
     check_sendmail_program(cx, out.other);
+    check_system_mail_route(cx, out.public);
 }
 
 fn section<'a>(cx: &'a Context, name: &str) -> Option<&'a Section> {
@@ -289,6 +290,18 @@ fn check_gotify(cx: &Context, findings: &mut Findings) {
                 ),
             );
         }
+        // `/message` is appended to the server: a query would end up before it (and the
+        // token after it), and it could echo back in error messages. Not quoted, since it
+        // may hold a secret.
+        if gotify.server.contains('?') {
+            findings.error(
+                server_line,
+                format!(
+                    "gotify target '{name}': server must not contain a query string ('?'); \
+                     give the base URL only"
+                ),
+            );
+        }
     }
 }
 
@@ -422,6 +435,79 @@ fn check_private_mode(cx: &Context, findings: &mut Findings) {
             ),
         );
     }
+}
+
+/// Warns when root's local mail, which `forward-mail` turns into an event of severity
+/// `unknown` with `type=system-mail` and `hostname`, would reach no target and be dropped.
+///
+/// The event is routed through the model as it is. Only `match-calendar` makes the result
+/// depend on time, and only on the local weekday and minute, and it changes only at the
+/// minutes where some window opens or closes: one moment per weekday and such stretch
+/// covers the week. Nowhere at all gives one warning, nowhere at some moments another.
+/// Matchers without calendar rules are asked first, so the usual configuration (a matcher
+/// for all mail) costs one evaluation.
+fn check_system_mail_route(cx: &Context, findings: &mut Findings) {
+    use crate::matcher::{self, calendar::CalendarRule};
+    use crate::notification::{Fields, Severity};
+    use chrono::Weekday;
+
+    let fields = Fields::from([
+        ("type".to_string(), "system-mail".to_string()),
+        ("hostname".to_string(), cx.host.hostname.clone()),
+    ]);
+    let delivers = |m: &&super::model::Matcher| {
+        !m.disable
+            && m.target.iter().any(|t| {
+                cx.config
+                    .targets
+                    .get(&t.value)
+                    .is_some_and(|target| !target.disable)
+            })
+    };
+    let (timed, untimed): (Vec<_>, Vec<_>) = cx
+        .config
+        .matchers
+        .values()
+        .filter(delivers)
+        .partition(|m| !m.match_calendar.is_empty());
+    let matches = |m: &super::model::Matcher, weekday: Weekday, minute: u16| {
+        matcher::matches_at(m, &fields, Severity::Unknown, weekday, u32::from(minute))
+    };
+    if untimed.iter().any(|m| matches(m, Weekday::Mon, 0)) {
+        return;
+    }
+    let mut edges: BTreeSet<u16> = timed
+        .iter()
+        .flat_map(|m| &m.match_calendar)
+        .flat_map(|rule| CalendarRule::edges(&rule.value.1))
+        .filter(|minute| *minute < 24 * 60)
+        .collect();
+    edges.insert(0);
+    let (mut routed, mut moments) = (0, 0);
+    for day in 0..7u8 {
+        let weekday = Weekday::try_from(day).unwrap_or(Weekday::Mon);
+        for minute in &edges {
+            moments += 1;
+            if timed.iter().any(|m| matches(m, weekday, *minute)) {
+                routed += 1;
+            }
+        }
+    }
+    if routed == moments {
+        return;
+    }
+    let when = if routed == 0 {
+        ""
+    } else {
+        " at some times (match-calendar)"
+    };
+    findings.warning(
+        0,
+        format!(
+            "root's local mail (forward-mail: type=system-mail, severity unknown) would be \
+             dropped{when}: no enabled matcher selects an existing, enabled target for it"
+        ),
+    );
 }
 
 fn check_sendmail_program(cx: &Context, other: &mut Vec<Finding>) {

@@ -139,7 +139,9 @@ impl Sources {
     }
 }
 
-/// One file, completely, with its permission bits when it could be read.
+/// One file, completely, with its permission bits when it could be read. Only a regular
+/// file is read: opening a FIFO would wait for a writer forever, and a device could be
+/// endless.
 fn read_file(path: &Path) -> (FileContent, Option<u32>) {
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
@@ -151,13 +153,22 @@ fn read_file(path: &Path) -> (FileContent, Option<u32>) {
     if meta.is_dir() {
         return (FileContent::Unreadable("is a directory".into()), None);
     }
+    if let Some(kind) = not_regular(&meta) {
+        return (FileContent::Unreadable(not_regular_reason(kind)), None);
+    }
     let too_big = || FileContent::Unreadable("larger than 4 MiB".into());
     if meta.len() > MAX_FILE_SIZE {
         return (too_big(), None);
     }
     let mut bytes = Vec::new();
-    let read =
-        File::open(path).and_then(|file| file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes));
+    // Checked again on the open file: the path may have been replaced in between, and
+    // opening without blocking keeps a FIFO put there from stalling the open itself.
+    let read = open_nonblocking(path).and_then(|file| {
+        if let Some(kind) = file.metadata().ok().as_ref().and_then(not_regular) {
+            return Err(std::io::Error::other(not_regular_reason(kind)));
+        }
+        file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)
+    });
     if let Err(error) = read {
         return (FileContent::Unreadable(error.to_string()), None);
     }
@@ -172,6 +183,51 @@ fn read_file(path: &Path) -> (FileContent, Option<u32>) {
         )),
     };
     (content, Some(mode_of(&meta)))
+}
+
+fn not_regular_reason(kind: &str) -> String {
+    format!("not a regular file (a {kind})")
+}
+
+/// What a file that is not a regular file is, for the message; `None` for a regular file.
+#[cfg(unix)]
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        None
+    } else if kind.is_fifo() {
+        Some("FIFO")
+    } else if kind.is_socket() {
+        Some("socket")
+    } else if kind.is_char_device() {
+        Some("character device")
+    } else if kind.is_block_device() {
+        Some("block device")
+    } else if kind.is_dir() {
+        Some("directory")
+    } else {
+        Some("special file")
+    }
+}
+
+#[cfg(not(unix))]
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    (!meta.is_file()).then_some("special file")
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 #[cfg(unix)]

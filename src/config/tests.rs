@@ -12,6 +12,8 @@ const USERS: &str = "user:root@pam:1:0:::admin@example.com:::\n\
                      user:nomail@pve:1:0:::::\n\
                      user:loop@pve:1:0:::root@localhost:::\n";
 
+const ROOT_MAIL_DROPPED: &str = "/etc/pve/notifications.cfg: warning: root's local mail (forward-mail: type=system-mail, severity unknown) would be dropped: no enabled matcher selects an existing, enabled target for it";
+
 fn host() -> HostFacts {
     HostFacts {
         hostname: "pve1".into(),
@@ -192,7 +194,8 @@ fn changed_builtin_is_modified() {
          \tmailto-user root@pam\n\
          \tcomment another comment\n",
     );
-    assert_clean(&loaded);
+    // With the default matcher off, nothing routes root's mail (issue 10, item 5).
+    assert_findings(&loaded, &[ROOT_MAIL_DROPPED]);
     let default = matcher(&loaded, "default-matcher");
     assert_eq!(default.origin, Origin::ModifiedBuiltin);
     assert!(default.disable);
@@ -241,6 +244,7 @@ fn builtin_name_with_other_type_replaces_it() {
         &loaded,
         &[
             "/etc/pve/notifications.cfg: matcher 'default-matcher': target 'mail-to-root' does not exist (it is a matcher)",
+            ROOT_MAIL_DROPPED,
             "/etc/pve/notifications.cfg:2: matcher 'mail-to-root': target 'default-matcher' does not exist (it is a matcher)",
         ],
     );
@@ -516,6 +520,17 @@ fn gotify_checks() {
         ],
     );
     assert!(!loaded.has_load_errors());
+    // A query would come before `/message` and could echo back in errors; never quoted.
+    let query = both(
+        "gotify: g3\n\tserver https://g.example.com/?token=s3cr3t\n",
+        "gotify: g3\n\ttoken t\n",
+    );
+    assert_findings(
+        &query,
+        &[
+            "/etc/pve/notifications.cfg:2: gotify target 'g3': server must not contain a query string ('?'); give the base URL only",
+        ],
+    );
     // The target exists with an empty private part (README row 8).
     assert_eq!(gotify(&loaded, "g1").token, None);
     assert_findings(
@@ -804,11 +819,96 @@ fn matcher_validation() {
             "/etc/pve/notifications.cfg:16: warning: match-calendar '18:00-24:00' is accepted by pvenotify but rejected by Proxmox VE",
         ],
     );
-    // The documented way to switch the default route off draws no warning.
-    assert_clean(&public(
-        "matcher: default-matcher\n\tmode all\n\ttarget mail-to-root\n\
-         \tcomment Route all notifications to mail-to-root\n\tdisable true\n",
+    // The documented way to switch the default route off draws no warning about the
+    // matcher; only the one saying that root's mail now goes nowhere (issue 10, item 5).
+    assert_findings(
+        &public(
+            "matcher: default-matcher\n\tmode all\n\ttarget mail-to-root\n\
+             \tcomment Route all notifications to mail-to-root\n\tdisable true\n",
+        ),
+        &[ROOT_MAIL_DROPPED],
+    );
+}
+
+/// Issue 10, item 5: forward-mail's event (type=system-mail, severity unknown) is routed
+/// through the model; a warning when it reaches nothing, at all or at some times.
+#[test]
+fn root_mail_that_would_be_dropped_is_a_warning() {
+    const OFF: &str = "matcher: default-matcher\n\ttarget mail-to-root\n\tdisable true\n\n\
+                       sendmail: archive\n\tmailto archive@example.com\n\n";
+    let dropped_at_times = "/etc/pve/notifications.cfg: warning: root's local mail (forward-mail: type=system-mail, severity unknown) would be dropped at some times (match-calendar): no enabled matcher selects an existing, enabled target for it";
+    let cases: &[(&str, &[&str])] = &[
+        ("", &[ROOT_MAIL_DROPPED]),
+        (
+            "matcher: m1\n\tmatch-field exact:type=system-mail\n\ttarget archive\n",
+            &[],
+        ),
+        (
+            "matcher: m1\n\tmatch-severity unknown\n\ttarget archive\n",
+            &[],
+        ),
+        (
+            "matcher: m1\n\tmatch-field exact:hostname=pve1\n\ttarget archive\n",
+            &[],
+        ),
+        // Rules that exclude the event, a disabled matcher, a disabled or missing target.
+        (
+            "matcher: m1\n\tmatch-severity error\n\ttarget archive\n",
+            &[ROOT_MAIL_DROPPED],
+        ),
+        (
+            "matcher: m1\n\tmatch-field exact:type=system-mail\n\tinvert-match true\n\ttarget archive\n",
+            &[ROOT_MAIL_DROPPED],
+        ),
+        (
+            "matcher: m1\n\tmatch-field exact:type=vzdump\n\tmatch-severity unknown\n\tmode any\n\ttarget archive\n",
+            &[],
+        ),
+        // Time windows: part of the week, or the whole week in pieces.
+        (
+            "matcher: m1\n\tmatch-calendar mon..fri 8-17\n\ttarget archive\n",
+            &[dropped_at_times],
+        ),
+        (
+            "matcher: m1\n\tmatch-calendar 0-12\n\ttarget archive\n\n\
+             matcher: n1\n\tmatch-calendar 12:00-24:00\n\ttarget archive\n",
+            &[
+                "/etc/pve/notifications.cfg:13: warning: match-calendar '12:00-24:00' is accepted by pvenotify but rejected by Proxmox VE",
+            ],
+        ),
+        (
+            "matcher: m1\n\tmatch-calendar 0-12\n\tmatch-calendar 12:00-24:00\n\tmode any\n\ttarget archive\n",
+            &[
+                "/etc/pve/notifications.cfg:10: warning: match-calendar '12:00-24:00' is accepted by pvenotify but rejected by Proxmox VE",
+            ],
+        ),
+    ];
+    for (matchers, expected) in cases {
+        let loaded = public(&format!("{OFF}{matchers}"));
+        assert_eq!(messages(&loaded), *expected, "{matchers}");
+    }
+    let disabled_target = public(
+        "matcher: default-matcher\n\ttarget mail-to-root\n\tdisable true\n\n\
+         sendmail: archive\n\tmailto archive@example.com\n\tdisable true\n\n\
+         matcher: m1\n\ttarget archive\n\ttarget ghost\n",
+    );
+    assert_findings(
+        &disabled_target,
+        &[
+            ROOT_MAIL_DROPPED,
+            "/etc/pve/notifications.cfg:11: matcher 'm1': target 'ghost' does not exist",
+        ],
+    );
+    let disabled_matcher = public(&format!(
+        "{OFF}matcher: m1\n\tdisable true\n\ttarget archive\n"
     ));
+    assert_findings(
+        &disabled_matcher,
+        &[
+            ROOT_MAIL_DROPPED,
+            "/etc/pve/notifications.cfg:9: warning: matcher 'm1' is disabled and has no effect",
+        ],
+    );
 }
 
 #[test]
