@@ -35,7 +35,7 @@ pub fn sections() -> Vec<Section> {
                     }
                     Some(section)
                 }
-                Checked::Invalid { .. } | Checked::BadHeader => None,
+                Checked::Invalid { .. } | Checked::BadHeader | Checked::Legacy => None,
             },
         )
         .collect()

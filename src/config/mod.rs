@@ -307,7 +307,7 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
         let (name, line) = match &checked {
             Checked::Valid(section) => (section.name.clone(), section.line),
             Checked::Invalid { name, line } => (name.clone(), *line),
-            Checked::BadHeader => continue,
+            Checked::BadHeader | Checked::Legacy => continue,
         };
         if let Some(earlier) = header_lines.insert(name.clone(), line) {
             findings.error(
@@ -326,7 +326,7 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
                 }
                 file.sections.insert(name, section);
             }
-            Checked::Invalid { .. } | Checked::BadHeader => {
+            Checked::Invalid { .. } | Checked::BadHeader | Checked::Legacy => {
                 file.sections.remove(&name);
                 file.invalid.insert(name);
             }

@@ -65,6 +65,11 @@ impl SectionType {
     }
 }
 
+/// Section types of Proxmox VE 8.0's first notification routing, replaced by matchers in
+/// 8.1. PVE 8 still parses and then drops them; PVE 9 rejects a file containing one. They
+/// are skipped, body and all, with a warning, so such a file still loads here.
+pub const LEGACY_TYPES: &[&str] = &["group", "filter"];
+
 /// The value type of a property.
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -323,6 +328,9 @@ pub enum Checked {
     },
     /// Unknown type or bad name: the whole section was skipped.
     BadHeader,
+    /// A legacy `group` or `filter` section: skipped with a warning; its name takes no
+    /// part in the checks for duplicates.
+    Legacy,
 }
 
 /// Control characters in quoted text are shown escaped so messages stay one line.
@@ -360,6 +368,18 @@ fn wrong_file_hint(key: &str, section_type: SectionType, side: Side) -> Option<&
 /// Checks header and properties of `raw` from the file of `side`, reporting every problem.
 /// Takes the section by value so that property values move into the result.
 pub fn check(raw: RawSection, side: Side, findings: &mut Findings) -> Checked {
+    if side == Side::Public && LEGACY_TYPES.contains(&raw.section_type.as_str()) {
+        findings.warning(
+            raw.line,
+            format!(
+                "legacy '{}' section '{}' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on \
+                 load, Proxmox VE 9 rejects a file containing it; remove it",
+                raw.section_type,
+                printable(&raw.name)
+            ),
+        );
+        return Checked::Legacy;
+    }
     let Some(section_type) = SectionType::parse(&raw.section_type, side) else {
         let hint = match (side, SectionType::from_name(&raw.section_type)) {
             (Side::Private, Some(_)) => format!(

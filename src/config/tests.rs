@@ -942,12 +942,12 @@ fn header_forms() {
 fn unknown_section_types() {
     assert_findings(
         &public(
-            "Sendmail: s1\n\tmailto ab\n\ngroup: g1\n\tfilter x\n\nfilter: f1\n\nsendmail: ok\n\tmailto ab\n",
+            "Sendmail: s1\n\tmailto ab\n\nGroup: g1\n\tfilter x\n\nFilter: f1\n\nsendmail: ok\n\tmailto ab\n",
         ),
         &[
             "/etc/pve/notifications.cfg:1: unknown section type 'Sendmail'",
-            "/etc/pve/notifications.cfg:4: unknown section type 'group'",
-            "/etc/pve/notifications.cfg:7: unknown section type 'filter'",
+            "/etc/pve/notifications.cfg:4: unknown section type 'Group'",
+            "/etc/pve/notifications.cfg:7: unknown section type 'Filter'",
         ],
     );
     assert_findings(
@@ -1178,8 +1178,62 @@ fn errors_are_collected_across_sections_and_files() {
 #[test]
 fn invalid_header_skips_its_body() {
     assert_findings(
-        &public("group: g1\n\tbogus\n\tx y\nsendmail: hidden\n\nsendmail: s1\n\tmailto ab\n"),
-        &["/etc/pve/notifications.cfg:1: unknown section type 'group'"],
+        &public("groups: g1\n\tbogus\n\tx y\nsendmail: hidden\n\nsendmail: s1\n\tmailto ab\n"),
+        &["/etc/pve/notifications.cfg:1: unknown section type 'groups'"],
+    );
+}
+
+/// Proxmox VE 8.0's `group` and `filter` sections (issue 11): PVE 8 drops them on load,
+/// PVE 9 rejects them; here they are skipped, body and all, with a warning, and a `filter`
+/// property stays accepted on sendmail and gotify targets (upstream), not on others.
+#[test]
+fn legacy_group_and_filter_sections_are_ignored_with_a_warning() {
+    let loaded = both(
+        "filter: only-errors\n\tmin-severity error\n\tmode and\n\n\
+         group: ops\n\tendpoint mail1\n\tendpoint phone\n\tfilter only-errors\n\tbogus\n\n\
+         sendmail: mail1\n\tmailto ops@example.com\n\tfilter only-errors\n\n\
+         gotify: phone\n\tserver https://gotify.example.com\n\tfilter only-errors\n\n\
+         group: mail1\n\tendpoint mail1\n",
+        "gotify: phone\n\ttoken t\n",
+    );
+    assert_findings(
+        &loaded,
+        &[
+            "/etc/pve/notifications.cfg:1: warning: legacy 'filter' section 'only-errors' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on load, Proxmox VE 9 rejects a file containing it; remove it",
+            "/etc/pve/notifications.cfg:5: warning: legacy 'group' section 'ops' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on load, Proxmox VE 9 rejects a file containing it; remove it",
+            "/etc/pve/notifications.cfg:19: warning: legacy 'group' section 'mail1' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on load, Proxmox VE 9 rejects a file containing it; remove it",
+        ],
+    );
+    assert!(!loaded.has_load_errors());
+    assert_eq!(
+        loaded.config.targets.keys().collect::<Vec<_>>(),
+        ["mail-to-root", "mail1", "phone"]
+    );
+    assert!(
+        loaded
+            .config
+            .matchers
+            .keys()
+            .all(|name| name == "default-matcher")
+    );
+    for section in [
+        "smtp: s1\n\tserver h\n\tfrom-address a@b\n\tmailto ab\n\tfilter f1\n",
+        "webhook: w1\n\tmethod post\n\turl https://h/\n\tfilter f1\n",
+        "matcher: m1\n\tfilter f1\n",
+    ] {
+        let loaded = public(section);
+        assert!(
+            messages(&loaded)
+                .iter()
+                .any(|m| m.contains("unknown property 'filter'")),
+            "{section}: {:?}",
+            messages(&loaded)
+        );
+    }
+    // Only the public file: in the private one they stay unknown.
+    assert_findings(
+        &both("", "group: g1\n\tendpoint x\n"),
+        &["/etc/pve/priv/notifications.cfg:1: unknown section type 'group'"],
     );
 }
 
