@@ -1,7 +1,7 @@
 //! Validation errors and warnings (config.md §6): problems of a configuration that loads,
 //! found on the merged result. Load errors are reported earlier, while parsing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::matcher::calendar::{CalendarRule, Extension};
@@ -9,18 +9,16 @@ use crate::matcher::calendar::{CalendarRule, Extension};
 use super::HostFacts;
 use super::datacenter::{self, DatacenterLines};
 use super::findings::Findings;
-use super::model::{Config, Finding, FindingKind, Origin, TargetKind};
-use super::schema::{Item, Section, Value, printable};
+use super::model::{Config, Finding, FindingKind, Prop, TargetKind};
+use super::schema::printable;
 use super::value::{self, Base64Problem};
 
-/// Everything the checks look at besides the typed configuration: the checked sections
-/// (for line numbers), the names of sections that failed to load (not reported again as
+/// Everything the checks look at besides the typed configuration (which carries the line
+/// of every property): the names of sections that failed to load (not reported again as
 /// missing), and facts about the files and the host.
 pub struct Context<'a> {
     pub config: &'a Config,
-    pub public: &'a BTreeMap<String, (Section, Origin)>,
     pub public_invalid: &'a BTreeSet<String>,
-    pub private: &'a BTreeMap<String, Section>,
     pub private_invalid: &'a BTreeSet<String>,
     pub datacenter_lines: DatacenterLines,
     /// Permission bits of `priv/notifications.cfg` when it was read.
@@ -51,14 +49,6 @@ pub fn run(cx: &Context, out: &mut Out) {
     check_system_mail_route(cx, out.public);
 }
 
-fn section<'a>(cx: &'a Context, name: &str) -> Option<&'a Section> {
-    cx.public.get(name).map(|(section, _)| section)
-}
-
-fn line(item: &Item) -> usize {
-    item.line
-}
-
 fn check_matchers(cx: &Context, findings: &mut Findings) {
     for matcher in cx.config.matchers.values() {
         let name = &matcher.name;
@@ -83,9 +73,7 @@ fn check_matchers(cx: &Context, findings: &mut Findings) {
         // Disabling the built-in default matcher is the documented way to switch off the
         // default route, so only other disabled matchers are worth a word.
         if matcher.disable && matcher.name != "default-matcher" {
-            let at = section(cx, name)
-                .and_then(|s| s.line_of("disable"))
-                .unwrap_or(matcher.line);
+            let at = matcher.lines.first(Prop::Disable).unwrap_or(matcher.line);
             findings.warning(
                 at,
                 format!("matcher '{name}' is disabled and has no effect"),
@@ -132,51 +120,63 @@ const LOOP_NOTE: &str = "forwarded system mail would loop back into forward-mail
 fn check_mail_targets(cx: &Context, out: &mut Out) {
     let mut unresolvable: Vec<&str> = Vec::new();
     for target in cx.config.targets.values() {
-        let (mailto, mailto_user, kind) = match &target.kind {
-            TargetKind::Sendmail(c) => (&c.mailto, &c.mailto_user, "sendmail"),
-            TargetKind::Smtp(c) => (&c.mailto, &c.mailto_user, "smtp"),
+        let (mailto, mailto_user, from_address, author, kind) = match &target.kind {
+            TargetKind::Sendmail(c) => (
+                &c.mailto,
+                &c.mailto_user,
+                c.from_address.as_deref(),
+                c.author.as_deref(),
+                "sendmail",
+            ),
+            TargetKind::Smtp(c) => (
+                &c.mailto,
+                &c.mailto_user,
+                Some(c.from_address.as_str()),
+                c.author.as_deref(),
+                "smtp",
+            ),
             _ => continue,
         };
         let name = &target.name;
-        let Some(section) = section(cx, name) else {
-            continue;
-        };
         if mailto.is_empty() && mailto_user.is_empty() {
             out.public.error(
                 target.line,
                 format!(
-                    "{kind} target '{name}' has neither 'mailto' nor 'mailto-user' (no recipients)"
+                    "{kind} target '{name}' has neither '{}' nor '{}' (no recipients)",
+                    Prop::Mailto,
+                    Prop::MailtoUser
                 ),
             );
         }
-        for item in section.items("mailto") {
-            if is_local_root(&item.text, cx.host) {
+        for (address, line) in mailto.iter().zip(target.lines.all(Prop::Mailto)) {
+            if is_local_root(address, cx.host) {
                 out.public.warning(
-                    line(item),
+                    line,
                     format!(
                         "{kind} target '{name}': recipient '{}' is root on this host; {LOOP_NOTE}",
-                        printable(&item.text)
+                        printable(address)
                     ),
                 );
             }
         }
-        for item in section.items("mailto-user") {
-            let user = &item.text;
+        for (user, line) in mailto_user.iter().zip(target.lines.all(Prop::MailtoUser)) {
             match cx.config.users.email(user) {
                 Ok(Some(address)) if is_local_root(address, cx.host) => out.public.warning(
-                    line(item),
+                    line,
                     format!(
-                        "{kind} target '{name}': mailto-user '{user}' has the address '{}', \
+                        "{kind} target '{name}': {} '{user}' has the address '{}', \
                          which is root on this host; {LOOP_NOTE}",
+                        Prop::MailtoUser,
                         printable(address)
                     ),
                 ),
                 Ok(Some(_)) => {}
                 Ok(None) => out.public.warning(
-                    line(item),
+                    line,
                     format!(
-                        "user '{user}' (mailto-user of target '{name}') has no e-mail address \
-                         in user.cfg; skipped"
+                        "user '{user}' ({} of target '{name}') has no e-mail address \
+                         in user.cfg; skipped",
+                        Prop::MailtoUser
                     ),
                 ),
                 Err(_) => {
@@ -186,13 +186,13 @@ fn check_mail_targets(cx: &Context, out: &mut Out) {
                 }
             }
         }
-        for key in ["from-address", "author"] {
-            if let Some(item) = section.first(key)
-                && item.text.chars().any(char::is_control)
+        for (prop, text) in [(Prop::FromAddress, from_address), (Prop::Author, author)] {
+            if let Some(text) = text
+                && text.chars().any(char::is_control)
             {
                 out.public.error(
-                    line(item),
-                    format!("{kind} target '{name}': {key} contains a control character"),
+                    target.lines.all(prop).next().unwrap_or(target.line),
+                    format!("{kind} target '{name}': {prop} contains a control character"),
                 );
             }
         }
@@ -225,29 +225,29 @@ fn check_smtp(cx: &Context, findings: &mut Findings) {
             continue;
         };
         let name = &target.name;
-        let Some(section) = section(cx, name) else {
-            continue;
-        };
+        let lines = &target.lines;
         if smtp.port == Some(0) {
             findings.error(
-                section.line_of("port").unwrap_or(target.line),
+                lines.first(Prop::Port).unwrap_or(target.line),
                 format!("smtp target '{name}': port 0 cannot be used"),
             );
         }
         if smtp.username.is_some() {
-            let username_line = section.line_of("username").unwrap_or(target.line);
+            let username_line = lines.first(Prop::Username).unwrap_or(target.line);
             if smtp.password.is_none() && !cx.private_invalid.contains(name) {
                 findings.error(
                     username_line,
                     format!(
-                        "smtp target '{name}': 'username' is set but there is no password \
-                         in priv/notifications.cfg"
+                        "smtp target '{name}': '{}' is set but there is no {} \
+                         in priv/notifications.cfg",
+                        Prop::Username,
+                        Prop::Password
                     ),
                 );
             }
             if smtp.mode == super::model::SmtpMode::Insecure {
                 findings.warning(
-                    section.line_of("mode").unwrap_or(username_line),
+                    lines.first(Prop::Mode).unwrap_or(username_line),
                     format!(
                         "smtp target '{name}': mode insecure with a username sends the password \
                          without encryption"
@@ -270,9 +270,7 @@ fn check_gotify(cx: &Context, findings: &mut Findings) {
                 format!("gotify target '{name}' has no token in priv/notifications.cfg"),
             );
         }
-        let server_line = section(cx, name)
-            .and_then(|s| s.line_of("server"))
-            .unwrap_or(target.line);
+        let server_line = target.lines.first(Prop::Server).unwrap_or(target.line);
         if gotify.server.starts_with("http://") {
             findings.warning(
                 server_line,
@@ -314,83 +312,63 @@ fn base64_problem(text: &str) -> Option<&'static str> {
     }
 }
 
-fn name_value(item: &Item) -> (&str, Option<&str>) {
-    let mut name = "";
-    let mut value = None;
-    if let Value::Pairs(pairs) = &item.value {
-        for (key, text) in pairs {
-            if key == "name" {
-                name = text;
-            } else {
-                value = Some(text.as_str());
-            }
-        }
-    }
-    (name, value)
-}
-
 fn check_webhooks(cx: &Context, out: &mut Out) {
     for target in cx.config.targets.values() {
-        let TargetKind::Webhook(_) = &target.kind else {
+        let TargetKind::Webhook(webhook) = &target.kind else {
             continue;
         };
         let name = &target.name;
-        if let Some(section) = section(cx, name) {
-            for item in section.items("header") {
-                let (header, value) = name_value(item);
-                if !value::is_http_header_name(header) {
-                    out.public.error(
-                        item.line,
-                        format!(
-                            "webhook target '{name}': '{}' is not a valid HTTP header name",
-                            printable(header)
-                        ),
-                    );
-                }
-                if let Some(problem) = value.and_then(base64_problem) {
-                    out.public.error(
-                        item.line,
-                        format!(
-                            "webhook target '{name}': value of header '{}' {problem}",
-                            printable(header)
-                        ),
-                    );
-                }
-            }
-            if let Some(item) = section.first("body")
-                && let Some(problem) = base64_problem(&item.text)
-            {
+        for (header, line) in webhook.header.iter().zip(target.lines.all(Prop::Header)) {
+            if !value::is_http_header_name(&header.name) {
                 out.public.error(
-                    item.line,
-                    format!("webhook target '{name}': body {problem}"),
-                );
-            }
-        }
-        let Some(private) = cx.private.get(name) else {
-            continue;
-        };
-        if private.section_type.as_str() != target.kind.type_name() {
-            continue;
-        }
-        let mut seen: Vec<&str> = Vec::new();
-        for item in private.items("secret") {
-            let (secret, value) = name_value(item);
-            if seen.contains(&secret) {
-                out.private.error(
-                    item.line,
+                    line,
                     format!(
-                        "webhook target '{name}': secret '{}' is defined more than once",
-                        printable(secret)
+                        "webhook target '{name}': '{}' is not a valid HTTP header name",
+                        printable(&header.name)
                     ),
                 );
             }
-            seen.push(secret);
-            if let Some(problem) = value.and_then(base64_problem) {
+            if let Some(problem) = header.value.as_deref().and_then(base64_problem) {
+                out.public.error(
+                    line,
+                    format!(
+                        "webhook target '{name}': value of header '{}' {problem}",
+                        printable(&header.name)
+                    ),
+                );
+            }
+        }
+        if let Some(body) = &webhook.body
+            && let Some(problem) = base64_problem(body)
+        {
+            out.public.error(
+                target.lines.all(Prop::Body).next().unwrap_or(target.line),
+                format!("webhook target '{name}': {} {problem}", Prop::Body),
+            );
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        let private_lines = target.private_lines.all(Prop::Secret);
+        for (secret, line) in webhook.secret.iter().zip(private_lines) {
+            let secret_name = secret.name.as_str();
+            if seen.contains(&secret_name) {
                 out.private.error(
-                    item.line,
+                    line,
+                    format!(
+                        "webhook target '{name}': secret '{}' is defined more than once",
+                        printable(secret_name)
+                    ),
+                );
+            }
+            seen.push(secret_name);
+            if let Some(problem) = (secret.value.as_ref())
+                .map(|v| v.expose())
+                .and_then(base64_problem)
+            {
+                out.private.error(
+                    line,
                     format!(
                         "webhook target '{name}': value of secret '{}' {problem}",
-                        printable(secret)
+                        printable(secret_name)
                     ),
                 );
             }

@@ -11,7 +11,6 @@ pub mod schema;
 pub mod section;
 #[cfg(test)]
 pub mod testing;
-pub mod typed;
 pub mod users;
 pub mod value;
 
@@ -27,7 +26,7 @@ pub use datacenter::{HttpProxy, parse_http_proxy};
 pub use model::*;
 
 use findings::Findings;
-use schema::{Checked, Section, Side};
+use schema::{Body, Checked, Section, Side};
 
 /// Files larger than this are refused (config.md §1).
 pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
@@ -302,7 +301,7 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
     }
     // Hashing beats ordered comparison here: names often share long prefixes.
     let mut header_lines: HashMap<String, usize> = HashMap::with_capacity(raw.sections.len());
-    for raw_section in raw.sections {
+    for raw_section in &raw.sections {
         let checked = schema::check(raw_section, side, findings);
         let (name, line) = match &checked {
             Checked::Valid(section) => (section.name.clone(), section.line),
@@ -350,7 +349,7 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
     }
 
     let public = read_notifications(&sources.public, Side::Public, &mut public_findings);
-    let private = read_notifications(&sources.private, Side::Private, &mut private_findings);
+    let mut private = read_notifications(&sources.private, Side::Private, &mut private_findings);
 
     let users = match &sources.users.content {
         FileContent::Missing => Users::Missing,
@@ -379,19 +378,18 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         users,
         datacenter,
     };
-    for (name, (section, origin)) in &merged {
-        if let Some(target) = typed::target(section, *origin) {
-            config.targets.insert(name.clone(), target);
-        } else if let Some(matcher) = typed::matcher(section, *origin) {
-            config.matchers.insert(name.clone(), matcher);
+    for (name, (section, origin)) in merged {
+        match into_model(section, origin) {
+            Entry::Target(target) => {
+                config.targets.insert(name, target);
+            }
+            Entry::Matcher(matcher) => {
+                config.matchers.insert(name, matcher);
+            }
         }
     }
-    join_private(
-        &mut config,
-        &private,
-        &public.invalid,
-        &mut private_findings,
-    );
+    let private_invalid = std::mem::take(&mut private.invalid);
+    join_private(&mut config, private, &public.invalid, &mut private_findings);
     if sources.dir_error.is_some() {
         // Nothing was read: checking the built-ins alone would only add noise.
         return Loaded {
@@ -402,10 +400,8 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
 
     let context = checks::Context {
         config: &config,
-        public: &merged,
         public_invalid: &public.invalid,
-        private: &private.sections,
-        private_invalid: &private.invalid,
+        private_invalid: &private_invalid,
         datacenter_lines,
         private_mode: match sources.private.content {
             FileContent::Text(_) => sources.private_mode,
@@ -443,33 +439,93 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
     Loaded { config, findings }
 }
 
+enum Entry {
+    Target(Target),
+    Matcher(Matcher),
+}
+
+/// A checked public section as the target or matcher it describes; values move.
+fn into_model(section: Section, origin: Origin) -> Entry {
+    let Section {
+        name,
+        line,
+        common,
+        body,
+        lines,
+        ..
+    } = section;
+    let kind = match body {
+        Body::Matcher(m) => {
+            return Entry::Matcher(Matcher {
+                name,
+                origin,
+                comment: common.comment,
+                disable: common.disable,
+                line,
+                mode: m.mode,
+                invert_match: m.invert_match,
+                match_field: m.match_field,
+                match_severity: m.match_severity,
+                match_calendar: m.match_calendar,
+                target: m.target,
+                lines,
+            });
+        }
+        Body::Sendmail(c) => TargetKind::Sendmail(c),
+        Body::Smtp(c) => TargetKind::Smtp(c),
+        Body::Gotify(c) => TargetKind::Gotify(c),
+        Body::Webhook(c) => TargetKind::Webhook(c),
+        // Never public; an empty sendmail keeps the match exhaustive.
+        Body::Private(_) => TargetKind::Sendmail(SendmailConfig::default()),
+    };
+    Entry::Target(Target {
+        name,
+        origin,
+        comment: common.comment,
+        disable: common.disable,
+        line,
+        kind,
+        lines,
+        private_lines: Lines::default(),
+    })
+}
+
 /// Gives each gotify, smtp and webhook target its private part (config.md §5.3).
 fn join_private(
     config: &mut Config,
-    private: &FileSections,
+    private: FileSections,
     public_invalid: &BTreeSet<String>,
     findings: &mut Findings,
 ) {
-    for (name, section) in &private.sections {
+    for (name, section) in private.sections {
         let private_type = section.section_type.as_str();
-        match config.targets.get_mut(name) {
+        match config.targets.get_mut(&name) {
             Some(target) if target.kind.type_name() == private_type => {
-                typed::join_private(target, section);
+                let Body::Private(part) = section.body else {
+                    continue;
+                };
+                match &mut target.kind {
+                    TargetKind::Smtp(smtp) => smtp.password = part.password,
+                    TargetKind::Gotify(gotify) => gotify.token = part.token,
+                    TargetKind::Webhook(webhook) => webhook.secret = part.secret,
+                    TargetKind::Sendmail(_) => {}
+                }
+                target.private_lines = section.lines;
             }
             Some(target) => findings.error(
                 section.line,
                 format!(
                     "private section for '{}' has type '{private_type}' but the target is '{}'",
-                    schema::printable(name),
+                    schema::printable(&name),
                     target.kind.type_name()
                 ),
             ),
-            None if public_invalid.contains(name) => {}
+            None if public_invalid.contains(&name) => {}
             None => findings.warning(
                 section.line,
                 format!(
                     "private section '{private_type}: {}' has no matching target; ignored",
-                    schema::printable(name)
+                    schema::printable(&name)
                 ),
             ),
         }

@@ -1,6 +1,8 @@
 //! The raw section-config reader: splits a file into sections of `KEY VALUE` lines, keeping
 //! line numbers, and collects syntax errors instead of stopping at the first one. It knows
-//! nothing of section types or properties; `schema` gives the sections their meaning.
+//! nothing of section types or properties; `schema` gives the sections their meaning. Keys
+//! and values are slices of the file text: nothing is copied here, and the raw sections
+//! never leave the loader.
 
 /// A syntax problem at one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,27 +13,27 @@ pub struct LineError {
 
 /// One `KEY VALUE` line of a section, value already trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawProperty {
-    pub key: String,
-    pub value: String,
+pub struct RawProperty<'t> {
+    pub key: &'t str,
+    pub value: &'t str,
     pub line: usize,
 }
 
 /// A section as written: header, property lines in file order, and the syntax errors met
 /// inside it (any such error makes the section unusable).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawSection {
-    pub section_type: String,
-    pub name: String,
+pub struct RawSection<'t> {
+    pub section_type: &'t str,
+    pub name: &'t str,
     pub line: usize,
-    pub properties: Vec<RawProperty>,
+    pub properties: Vec<RawProperty<'t>>,
     pub errors: Vec<LineError>,
 }
 
 /// A whole file: its sections and the errors found between sections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RawFile {
-    pub sections: Vec<RawSection>,
+pub struct RawFile<'t> {
+    pub sections: Vec<RawSection<'t>>,
     pub errors: Vec<LineError>,
 }
 
@@ -39,11 +41,11 @@ pub const COMMENT_HINT: &str = "(comment lines are not supported in this file)";
 const EXPECTED_HEADER: &str = "syntax error: expected a section header 'TYPE: NAME'";
 const EXPECTED_PROPERTY: &str = "syntax error: expected an indented property line or a blank line";
 
-enum State {
+enum State<'t> {
     Between,
     /// After a line that is not a header: ignore everything up to the next blank line.
     Skipping,
-    Inside(RawSection),
+    Inside(RawSection<'t>),
 }
 
 /// Splits `text` into lines as the section-config format does: at `\n`, with one `\r`
@@ -86,7 +88,7 @@ fn parse_property(line: &str) -> Result<(&str, &str), &str> {
     }
 }
 
-pub fn read(text: &str) -> RawFile {
+pub fn read(text: &str) -> RawFile<'_> {
     let mut file = RawFile::default();
     let mut state = State::Between;
     for (number, line) in lines(text) {
@@ -95,8 +97,8 @@ pub fn read(text: &str) -> RawFile {
             State::Skipping => State::Skipping,
             State::Between => match parse_header(line) {
                 Some((section_type, name)) => State::Inside(RawSection {
-                    section_type: section_type.to_string(),
-                    name: name.to_string(),
+                    section_type,
+                    name,
                     line: number,
                     properties: Vec::new(),
                     errors: Vec::new(),
@@ -135,15 +137,15 @@ pub fn read(text: &str) -> RawFile {
                 } else {
                     match parse_property(line) {
                         Ok((key, value)) => section.properties.push(RawProperty {
-                            key: key.to_string(),
-                            value: value.to_string(),
+                            key,
+                            value,
                             line: number,
                         }),
                         // `#comment` alone is reported by the schema as an unknown property
                         // with the comment hint, like `# comment` with a value.
                         Err(key) if key.starts_with('#') => section.properties.push(RawProperty {
-                            key: key.to_string(),
-                            value: String::new(),
+                            key,
+                            value: "",
                             line: number,
                         }),
                         Err(key) => section.errors.push(LineError {
@@ -164,21 +166,21 @@ pub fn read(text: &str) -> RawFile {
 
 /// Writes sections back in canonical form: `TYPE: NAME`, one tab-indented `KEY VALUE` line per
 /// property, a blank line between sections. Reading the result gives the same sections.
-pub fn write(sections: &[RawSection]) -> String {
+pub fn write(sections: &[RawSection<'_>]) -> String {
     let mut out = String::new();
     for (index, section) in sections.iter().enumerate() {
         if index > 0 {
             out.push('\n');
         }
-        out.push_str(&section.section_type);
+        out.push_str(section.section_type);
         out.push_str(": ");
-        out.push_str(&section.name);
+        out.push_str(section.name);
         out.push('\n');
         for property in &section.properties {
             out.push('\t');
-            out.push_str(&property.key);
+            out.push_str(property.key);
             out.push(' ');
-            out.push_str(&property.value);
+            out.push_str(property.value);
             out.push('\n');
         }
     }
@@ -189,11 +191,11 @@ pub fn write(sections: &[RawSection]) -> String {
 mod tests {
     use super::*;
 
-    fn props(section: &RawSection) -> Vec<(&str, &str, usize)> {
+    fn props<'t>(section: &RawSection<'t>) -> Vec<(&'t str, &'t str, usize)> {
         section
             .properties
             .iter()
-            .map(|p| (p.key.as_str(), p.value.as_str(), p.line))
+            .map(|p| (p.key, p.value, p.line))
             .collect()
     }
 
@@ -342,16 +344,16 @@ mod tests {
     /// (type, name, [(key, value)]) of one section.
     pub(crate) type Shape = (String, String, Vec<(String, String)>);
 
-    pub(crate) fn shape(sections: &[RawSection]) -> Vec<Shape> {
+    pub(crate) fn shape(sections: &[RawSection<'_>]) -> Vec<Shape> {
         sections
             .iter()
             .map(|s| {
                 let props = s
                     .properties
                     .iter()
-                    .map(|p| (p.key.clone(), p.value.clone()))
+                    .map(|p| (p.key.to_string(), p.value.to_string()))
                     .collect();
-                (s.section_type.clone(), s.name.clone(), props)
+                (s.section_type.to_string(), s.name.to_string(), props)
             })
             .collect()
     }
@@ -399,7 +401,7 @@ mod properties {
             })
     }
 
-    fn assert_round_trip(file: &RawFile) -> Result<(), TestCaseError> {
+    fn assert_round_trip(file: &RawFile<'_>) -> Result<(), TestCaseError> {
         let text = write(&file.sections);
         let again = read(&text);
         prop_assert!(again.errors.is_empty(), "{text:?}: {:?}", again.errors);
@@ -424,7 +426,7 @@ mod properties {
                 prop_assert!(section.line >= 1 && section.line <= count);
                 for p in &section.properties {
                     prop_assert!(p.line > section.line && p.line <= count);
-                    prop_assert_eq!(p.value.trim(), p.value.as_str());
+                    prop_assert_eq!(p.value.trim(), p.value);
                     prop_assert!(!p.key.is_empty() && !p.key.contains(char::is_whitespace));
                 }
             }

@@ -1807,9 +1807,10 @@ mod properties {
         }
     }
 
-    type Shape = Vec<(String, String, BTreeMap<&'static str, Vec<String>>)>;
+    type Shape = Vec<(String, String, BTreeMap<String, Vec<String>>)>;
 
-    /// The valid sections of `text` read as `side`, and the canonical text of them.
+    /// The valid sections of `text` read as `side`, and the canonical text of them: each
+    /// valid section's property lines as written (the typed model keeps no text).
     fn accepted(text: &str, side: Side) -> (Shape, String) {
         let source = SourceFile {
             path: Path::new(PUB).to_path_buf(),
@@ -1817,25 +1818,33 @@ mod properties {
         };
         let mut findings = Findings::new(Path::new(PUB));
         let file = read_notifications(&source, side, &mut findings);
+        let raw = super::super::section::read(text);
         let mut out = String::new();
         let mut shape = Vec::new();
         for section in file.sections.values() {
-            out.push_str(&format!(
-                "{}: {}\n",
-                section.section_type.as_str(),
-                section.name
-            ));
-            for (key, items) in &section.props {
-                for item in items {
-                    out.push_str(&format!("\t{key} {}\n", item.text));
+            let section_type = section.section_type.as_str();
+            // The last section of a name is the one kept.
+            let Some(written) = raw
+                .sections
+                .iter()
+                .rev()
+                .find(|r| r.name == section.name && r.section_type == section_type)
+            else {
+                panic!("no raw section for {section_type}: {}", section.name);
+            };
+            out.push_str(&format!("{section_type}: {}\n", section.name));
+            let mut canonical: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for property in &written.properties {
+                out.push_str(&format!("\t{} {}\n", property.key, property.value));
+                if property.key != Prop::Origin.key() {
+                    canonical
+                        .entry(property.key.to_string())
+                        .or_default()
+                        .push(property.value.to_string());
                 }
             }
             out.push('\n');
-            shape.push((
-                section.section_type.as_str().to_string(),
-                section.name.clone(),
-                section.canonical(),
-            ));
+            shape.push((section_type.to_string(), section.name.clone(), canonical));
         }
         (shape, out)
     }
