@@ -1,7 +1,5 @@
 //! The two built-in sections and how a file's sections merge with them (config.md §3).
 
-use std::collections::BTreeMap;
-
 use super::findings::Findings;
 use super::model::Origin;
 use super::schema::{self, Body, Checked, MatcherBody, Prop, Section, Side};
@@ -23,31 +21,34 @@ matcher: default-matcher
 /// The built-in sections, with every line set to 0.
 pub fn sections() -> Vec<Section> {
     let mut ignored = Findings::new(std::path::Path::new("(built-in)"));
+    let mut rules = schema::Interner::default();
     section::read(BUILTIN_CONFIG)
         .sections
         .iter()
-        .filter_map(|raw| match schema::check(raw, Side::Public, &mut ignored) {
-            Checked::Valid(mut section) => {
-                section.line = 0;
-                section.lines = std::mem::take(&mut section.lines).without_lines();
-                if let Body::Matcher(matcher) = &mut section.body {
-                    for rule in &mut matcher.match_field {
-                        rule.line = 0;
+        .filter_map(
+            |raw| match schema::check(raw, Side::Public, &mut ignored, &mut rules) {
+                Checked::Valid(mut section) => {
+                    section.line = 0;
+                    section.lines = std::mem::take(&mut section.lines).without_lines();
+                    if let Body::Matcher(matcher) = &mut section.body {
+                        for rule in &mut matcher.match_field {
+                            rule.line = 0;
+                        }
+                        for rule in &mut matcher.match_severity {
+                            rule.line = 0;
+                        }
+                        for rule in &mut matcher.match_calendar {
+                            rule.line = 0;
+                        }
+                        for target in &mut matcher.target {
+                            target.line = 0;
+                        }
                     }
-                    for rule in &mut matcher.match_severity {
-                        rule.line = 0;
-                    }
-                    for rule in &mut matcher.match_calendar {
-                        rule.line = 0;
-                    }
-                    for target in &mut matcher.target {
-                        target.line = 0;
-                    }
+                    Some(section)
                 }
-                Some(section)
-            }
-            Checked::Invalid { .. } | Checked::BadHeader | Checked::Legacy => None,
-        })
+                Checked::Invalid { .. } | Checked::BadHeader | Checked::Legacy => None,
+            },
+        )
         .collect()
 }
 
@@ -83,26 +84,23 @@ fn same_content(a: &Section, b: &Section) -> bool {
         && written(a) == written(b)
 }
 
-/// Adds the built-ins to the file's valid sections and gives every section its origin.
-pub fn merge(file: BTreeMap<String, Section>) -> BTreeMap<String, (Section, Origin)> {
+/// Adds the built-ins to the file's valid sections (in name order) and gives every section
+/// its origin, in name order.
+pub fn merge(mut file: Vec<Section>) -> impl Iterator<Item = (Section, Origin)> {
     let builtins = sections();
-    let mut merged: BTreeMap<String, (Section, Origin)> = file
-        .into_iter()
-        .map(|(name, section)| {
-            let origin = match builtins.iter().find(|b| b.name == name) {
-                None => Origin::UserCreated,
-                Some(builtin) if same_content(builtin, &section) => Origin::Builtin,
-                Some(_) => Origin::ModifiedBuiltin,
-            };
-            (name, (section, origin))
-        })
-        .collect();
-    for builtin in builtins {
-        merged
-            .entry(builtin.name.clone())
-            .or_insert((builtin, Origin::Builtin));
+    for builtin in &builtins {
+        if let Err(at) = file.binary_search_by(|s| s.name.cmp(&builtin.name)) {
+            file.insert(at, builtin.clone());
+        }
     }
-    merged
+    file.into_iter().map(move |section| {
+        let origin = match builtins.iter().find(|b| b.name == section.name) {
+            None => Origin::UserCreated,
+            Some(builtin) if same_content(builtin, &section) => Origin::Builtin,
+            Some(_) => Origin::ModifiedBuiltin,
+        };
+        (section, origin)
+    })
 }
 
 #[cfg(test)]

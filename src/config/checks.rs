@@ -80,7 +80,7 @@ fn check_matchers(cx: &Context, findings: &mut Findings) {
             );
         }
         for rule in &matcher.match_calendar {
-            let (text, calendar) = &rule.value;
+            let (text, calendar) = &*rule.value;
             check_calendar(text, calendar, rule.line, findings);
         }
     }
@@ -103,14 +103,20 @@ fn check_calendar(text: &str, rule: &CalendarRule, line: usize, findings: &mut F
 }
 
 fn is_local_root(address: &str, host: &HostFacts) -> bool {
-    let address = address.to_ascii_lowercase();
-    if address == "root" || address == "root@localhost" {
+    if address.eq_ignore_ascii_case("root") || address.eq_ignore_ascii_case("root@localhost") {
         return true;
     }
+    let Some(domain) = address
+        .get(..5)
+        .filter(|user| user.eq_ignore_ascii_case("root@"))
+        .map(|_| &address[5..])
+    else {
+        return false;
+    };
     [&host.hostname, &host.fqdn]
         .into_iter()
         .filter(|name| !name.is_empty())
-        .any(|name| address == format!("root@{}", name.to_ascii_lowercase()))
+        .any(|name| domain.eq_ignore_ascii_case(name))
 }
 
 const LOOP_NOTE: &str = "forwarded system mail would loop back into forward-mail";

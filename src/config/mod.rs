@@ -279,8 +279,9 @@ impl Loaded {
 /// The checked sections of one notifications file.
 #[derive(Debug, Default)]
 struct FileSections {
-    /// Valid sections by name; a later section of the same name replaced the earlier one.
-    sections: BTreeMap<String, Section>,
+    /// Valid sections in name order; a later section of the same name replaced the
+    /// earlier one.
+    sections: Vec<Section>,
     /// Names whose (last) section failed to load.
     invalid: BTreeSet<String>,
 }
@@ -295,41 +296,53 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
         }
         FileContent::Text(text) => text,
     };
-    let raw = section::read(text);
-    for error in &raw.errors {
-        findings.load_error(error.line, error.message.clone());
-    }
-    // Hashing beats ordered comparison here: names often share long prefixes.
-    let mut header_lines: HashMap<String, usize> = HashMap::with_capacity(raw.sections.len());
-    for raw_section in &raw.sections {
-        let checked = schema::check(raw_section, side, findings);
-        let (name, line) = match &checked {
-            Checked::Valid(section) => (section.name.clone(), section.line),
-            Checked::Invalid { name, line } => (name.clone(), *line),
-            Checked::BadHeader | Checked::Legacy => continue,
+    // By name: the line of its last header and where its section is in `valid` (`None`
+    // when that section failed). Hashing beats ordered comparison here: names often
+    // share long prefixes.
+    let mut names: HashMap<&str, (usize, Option<usize>)> = HashMap::new();
+    let mut replaced: Vec<usize> = Vec::new();
+    let mut rules = schema::Interner::default();
+    let errors = section::scan(text, |raw| {
+        let slot = match schema::check(raw, side, findings, &mut rules) {
+            Checked::Valid(section) => {
+                file.sections.push(section);
+                Some(file.sections.len() - 1)
+            }
+            Checked::Invalid { .. } => None,
+            Checked::BadHeader | Checked::Legacy => return,
         };
-        if let Some(earlier) = header_lines.insert(name.clone(), line) {
+        let name = raw.name;
+        if let Some((earlier, earlier_slot)) = names.insert(name, (raw.line, slot)) {
             findings.error(
-                line,
+                raw.line,
                 format!(
                     "section name '{}' already used at line {earlier}; the earlier section is \
                      ignored",
-                    schema::printable(&name)
+                    schema::printable(name)
                 ),
             );
+            replaced.extend(earlier_slot);
         }
-        match checked {
-            Checked::Valid(section) => {
-                if !file.invalid.is_empty() {
-                    file.invalid.remove(&name);
-                }
-                file.sections.insert(name, section);
-            }
-            Checked::Invalid { .. } | Checked::BadHeader | Checked::Legacy => {
-                file.sections.remove(&name);
-                file.invalid.insert(name);
-            }
+        if slot.is_none() {
+            file.invalid.insert(name.to_string());
+        } else if !file.invalid.is_empty() {
+            file.invalid.remove(name);
         }
+    });
+    for error in errors {
+        findings.load_error(error.line, error.message);
+    }
+    if !replaced.is_empty() {
+        replaced.sort_unstable();
+        let mut index = 0;
+        file.sections.retain(|_| {
+            index += 1;
+            replaced.binary_search(&(index - 1)).is_err()
+        });
+    }
+    // Files are often written in name order already.
+    if !file.sections.is_sorted_by(|a, b| a.name <= b.name) {
+        file.sections.sort_unstable_by(|a, b| a.name.cmp(&b.name));
     }
     file
 }
@@ -368,7 +381,6 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         }
     };
 
-    let merged = builtin::merge(public.sections);
     let mut config = Config {
         dir: sources.dir.clone(),
         public_path: sources.public.path.clone(),
@@ -378,13 +390,13 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         users,
         datacenter,
     };
-    for (name, (section, origin)) in merged {
+    for (section, origin) in builtin::merge(public.sections) {
         match into_model(section, origin) {
             Entry::Target(target) => {
-                config.targets.insert(name, target);
+                config.targets.insert(target.name.clone(), target);
             }
             Entry::Matcher(matcher) => {
-                config.matchers.insert(name, matcher);
+                config.matchers.insert(matcher.name.clone(), matcher);
             }
         }
     }
@@ -497,11 +509,19 @@ fn join_private(
     public_invalid: &BTreeSet<String>,
     findings: &mut Findings,
 ) {
-    for (name, section) in private.sections {
-        let private_type = section.section_type.as_str();
+    for section in private.sections {
+        let Section {
+            section_type,
+            name,
+            line,
+            body,
+            lines,
+            ..
+        } = section;
+        let private_type = section_type.as_str();
         match config.targets.get_mut(&name) {
             Some(target) if target.kind.type_name() == private_type => {
-                let Body::Private(part) = section.body else {
+                let Body::Private(part) = body else {
                     continue;
                 };
                 match &mut target.kind {
@@ -510,10 +530,10 @@ fn join_private(
                     TargetKind::Webhook(webhook) => webhook.secret = part.secret,
                     TargetKind::Sendmail(_) => {}
                 }
-                target.private_lines = section.lines;
+                target.private_lines = lines;
             }
             Some(target) => findings.error(
-                section.line,
+                line,
                 format!(
                     "private section for '{}' has type '{private_type}' but the target is '{}'",
                     schema::printable(&name),
@@ -522,7 +542,7 @@ fn join_private(
             ),
             None if public_invalid.contains(&name) => {}
             None => findings.warning(
-                section.line,
+                line,
                 format!(
                     "private section '{private_type}: {}' has no matching target; ignored",
                     schema::printable(&name)

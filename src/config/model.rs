@@ -60,6 +60,11 @@ impl Origin {
     }
 }
 
+/// A matcher rule as written and as parsed. Shared by every matcher that writes the same
+/// text: large configurations repeat a few rules thousands of times, and each is parsed
+/// (a regex compiled) and stored once.
+pub type Rule<R> = std::sync::Arc<(String, R)>;
+
 /// A value together with the line it was read from (0 for built-ins).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
@@ -74,6 +79,10 @@ pub struct Located<T> {
 pub struct Lines(Vec<(Prop, u32)>);
 
 impl Lines {
+    pub fn with_capacity(capacity: usize) -> Lines {
+        Lines(Vec::with_capacity(capacity))
+    }
+
     pub fn push(&mut self, prop: Prop, line: usize) {
         self.0.push((prop, u32::try_from(line).unwrap_or(u32::MAX)));
     }
@@ -322,9 +331,9 @@ pub struct Matcher {
     pub mode: MatchMode,
     pub invert_match: bool,
     /// Each rule keeps its text as written (for explain and list) and its line.
-    pub match_field: Vec<Located<(String, FieldRule)>>,
-    pub match_severity: Vec<Located<(String, SeverityRule)>>,
-    pub match_calendar: Vec<Located<(String, CalendarRule)>>,
+    pub match_field: Vec<Located<Rule<FieldRule>>>,
+    pub match_severity: Vec<Located<Rule<SeverityRule>>>,
+    pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
     pub target: Vec<Located<String>>,
     /// The line of each property.
     pub lines: Lines,

@@ -8,8 +8,10 @@ use crate::matcher::field::FieldRule;
 use crate::matcher::severity::SeverityRule;
 
 use super::findings::Findings;
+use std::collections::HashMap;
+
 use super::model::{
-    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Secret, SendmailConfig, SmtpConfig,
+    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Rule, Secret, SendmailConfig, SmtpConfig,
     SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
 };
 use super::section::{COMMENT_HINT, RawProperty, RawSection};
@@ -140,8 +142,32 @@ impl std::fmt::Display for Prop {
     }
 }
 
-/// Parses one value (the text as written, trimmed) into `T`; the error is the reason only.
-type Apply<T> = fn(&mut T, &str, usize) -> Result<(), String>;
+/// Parses one value (the text as written, trimmed, at its line) into `T`; the error is the
+/// reason only.
+type Apply<T> = for<'t> fn(&mut T, &'t str, usize, &mut Interner<'t>) -> Result<(), String>;
+
+/// Matcher rules parsed so far, by their text: each distinct rule is parsed once and then
+/// shared (a failing one is parsed again, so every line still gets its message).
+#[derive(Default)]
+pub struct Interner<'t> {
+    field: HashMap<&'t str, Rule<FieldRule>>,
+    severity: HashMap<&'t str, Rule<SeverityRule>>,
+    calendar: HashMap<&'t str, Rule<CalendarRule>>,
+}
+
+/// The shared rule for `text`, parsed by `parse` the first time.
+fn intern<'t, R>(
+    known: &mut HashMap<&'t str, Rule<R>>,
+    text: &'t str,
+    parse: fn(&str) -> Result<R, String>,
+) -> Result<Rule<R>, String> {
+    if let Some(rule) = known.get(text) {
+        return Ok(Rule::clone(rule));
+    }
+    let rule = Rule::new((text.to_string(), parse(text)?));
+    known.insert(text, Rule::clone(&rule));
+    Ok(rule)
+}
 
 /// One property of a section type: its key, its shape and how its value enters the model.
 pub struct PropDef<T: 'static> {
@@ -248,108 +274,108 @@ pub struct Common {
 }
 
 const COMMON: &[PropDef<Common>] = &[
-    prop(Prop::Comment, |c, v, _| {
+    prop(Prop::Comment, |c, v, _, _| {
         value::check_text(v, COMMENT_LIMITS)?;
         c.comment = Some(v.to_string());
         Ok(())
     }),
-    prop(Prop::Disable, |c, v, _| {
+    prop(Prop::Disable, |c, v, _, _| {
         c.disable = value::parse_bool(v)?;
         Ok(())
     }),
     // Computed from the built-ins instead (config.md §3); only checked.
-    prop(Prop::Origin, |_, v, _| {
+    prop(Prop::Origin, |_, v, _, _| {
         value::parse_enum(v, ORIGINS).map(drop)
     }),
 ];
 
 const SENDMAIL: &[PropDef<SendmailConfig>] = &[
-    list(Prop::Mailto, |c, v, _| {
+    list(Prop::Mailto, |c, v, _, _| {
         c.mailto.push(recipient(v)?);
         Ok(())
     }),
-    list(Prop::MailtoUser, |c, v, _| {
+    list(Prop::MailtoUser, |c, v, _, _| {
         c.mailto_user.push(recipient(v)?);
         Ok(())
     }),
-    prop(Prop::FromAddress, |c, v, _| {
+    prop(Prop::FromAddress, |c, v, _, _| {
         c.from_address = Some(text(v)?);
         Ok(())
     }),
-    prop(Prop::Author, |c, v, _| {
+    prop(Prop::Author, |c, v, _, _| {
         c.author = Some(text(v)?);
         Ok(())
     }),
     // Legacy (PVE 8.0 filters): accepted and ignored, as upstream.
-    prop(Prop::Filter, |_, _, _| Ok(())),
+    prop(Prop::Filter, |_, _, _, _| Ok(())),
 ];
 
 const SMTP: &[PropDef<SmtpConfig>] = &[
-    required(Prop::Server, |c, v, _| {
+    required(Prop::Server, |c, v, _, _| {
         c.server = text(v)?;
         Ok(())
     }),
-    prop(Prop::Port, |c, v, _| {
+    prop(Prop::Port, |c, v, _, _| {
         let port = value::parse_integer(v, 0, 65535)?;
         c.port = u16::try_from(port).ok();
         Ok(())
     }),
-    prop(Prop::Mode, |c, v, _| {
+    prop(Prop::Mode, |c, v, _, _| {
         c.mode = enumerated(v, SMTP_MODES)?;
         Ok(())
     }),
-    prop(Prop::Username, |c, v, _| {
+    prop(Prop::Username, |c, v, _, _| {
         c.username = Some(text(v)?);
         Ok(())
     }),
-    list(Prop::Mailto, |c, v, _| {
+    list(Prop::Mailto, |c, v, _, _| {
         c.mailto.push(recipient(v)?);
         Ok(())
     }),
-    list(Prop::MailtoUser, |c, v, _| {
+    list(Prop::MailtoUser, |c, v, _, _| {
         c.mailto_user.push(recipient(v)?);
         Ok(())
     }),
-    required(Prop::FromAddress, |c, v, _| {
+    required(Prop::FromAddress, |c, v, _, _| {
         c.from_address = text(v)?;
         Ok(())
     }),
-    prop(Prop::Author, |c, v, _| {
+    prop(Prop::Author, |c, v, _, _| {
         c.author = Some(text(v)?);
         Ok(())
     }),
 ];
 
 const GOTIFY: &[PropDef<GotifyConfig>] = &[
-    required(Prop::Server, |c, v, _| {
+    required(Prop::Server, |c, v, _, _| {
         c.server = text(v)?;
         Ok(())
     }),
     // Legacy (PVE 8.0 filters): accepted and ignored, as upstream.
-    prop(Prop::Filter, |_, _, _| Ok(())),
+    prop(Prop::Filter, |_, _, _, _| Ok(())),
 ];
 
 const WEBHOOK: &[PropDef<WebhookConfig>] = &[
-    required(Prop::Method, |c, v, _| {
+    required(Prop::Method, |c, v, _, _| {
         c.method = enumerated(v, HTTP_METHODS)?;
         Ok(())
     }),
-    required(Prop::Url, |c, v, _| {
+    required(Prop::Url, |c, v, _, _| {
         value::check_http_url(v)?;
         c.url = v.to_string();
         Ok(())
     }),
-    list(Prop::Header, |c, v, _| {
+    list(Prop::Header, |c, v, _, _| {
         let (name, value) = name_value(v, false)?;
         c.header.push(WebhookHeader { name, value });
         Ok(())
     }),
-    prop(Prop::Body, |c, v, _| {
+    prop(Prop::Body, |c, v, _, _| {
         c.body = Some(text(v)?);
         Ok(())
     }),
     // Checked like the private ones, but the values come from the private file only.
-    list(Prop::Secret, |_, v, _| name_value(v, true).map(drop)),
+    list(Prop::Secret, |_, v, _, _| name_value(v, true).map(drop)),
 ];
 
 /// A matcher's own properties; `Common` holds the rest.
@@ -357,46 +383,37 @@ const WEBHOOK: &[PropDef<WebhookConfig>] = &[
 pub struct MatcherBody {
     pub mode: MatchMode,
     pub invert_match: bool,
-    pub match_field: Vec<Located<(String, FieldRule)>>,
-    pub match_severity: Vec<Located<(String, SeverityRule)>>,
-    pub match_calendar: Vec<Located<(String, CalendarRule)>>,
+    pub match_field: Vec<Located<Rule<FieldRule>>>,
+    pub match_severity: Vec<Located<Rule<SeverityRule>>>,
+    pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
     pub target: Vec<Located<String>>,
 }
 
 const MATCHER: &[PropDef<MatcherBody>] = &[
-    list(Prop::MatchField, |m, v, line| {
-        let rule = FieldRule::parse(v)?;
-        m.match_field.push(Located {
-            value: (v.to_string(), rule),
-            line,
-        });
+    list(Prop::MatchField, |m, v, line, rules| {
+        let value = intern(&mut rules.field, v, FieldRule::parse)?;
+        m.match_field.push(Located { value, line });
         Ok(())
     }),
-    list(Prop::MatchSeverity, |m, v, line| {
-        let rule = SeverityRule::parse(v)?;
-        m.match_severity.push(Located {
-            value: (v.to_string(), rule),
-            line,
-        });
+    list(Prop::MatchSeverity, |m, v, line, rules| {
+        let value = intern(&mut rules.severity, v, SeverityRule::parse)?;
+        m.match_severity.push(Located { value, line });
         Ok(())
     }),
-    list(Prop::MatchCalendar, |m, v, line| {
-        let rule = CalendarRule::parse(v)?;
-        m.match_calendar.push(Located {
-            value: (v.to_string(), rule),
-            line,
-        });
+    list(Prop::MatchCalendar, |m, v, line, rules| {
+        let value = intern(&mut rules.calendar, v, CalendarRule::parse)?;
+        m.match_calendar.push(Located { value, line });
         Ok(())
     }),
-    prop(Prop::Mode, |m, v, _| {
+    prop(Prop::Mode, |m, v, _, _| {
         m.mode = enumerated(v, MATCH_MODES)?;
         Ok(())
     }),
-    prop(Prop::InvertMatch, |m, v, _| {
+    prop(Prop::InvertMatch, |m, v, _, _| {
         m.invert_match = value::parse_bool(v)?;
         Ok(())
     }),
-    list(Prop::Target, |m, v, line| {
+    list(Prop::Target, |m, v, line, _| {
         value::check_entity_name(v)
             .map_err(|reason| format!("invalid name '{}': {reason}", printable(v)))?;
         m.target.push(Located {
@@ -415,15 +432,15 @@ pub struct PrivateBody {
     pub secret: Vec<WebhookSecret>,
 }
 
-const SMTP_PRIVATE: &[PropDef<PrivateBody>] = &[prop(Prop::Password, |p, v, _| {
+const SMTP_PRIVATE: &[PropDef<PrivateBody>] = &[prop(Prop::Password, |p, v, _, _| {
     p.password = Some(Secret::new(v));
     Ok(())
 })];
-const GOTIFY_PRIVATE: &[PropDef<PrivateBody>] = &[required(Prop::Token, |p, v, _| {
+const GOTIFY_PRIVATE: &[PropDef<PrivateBody>] = &[required(Prop::Token, |p, v, _, _| {
     p.token = Some(Secret::new(v));
     Ok(())
 })];
-const WEBHOOK_PRIVATE: &[PropDef<PrivateBody>] = &[list(Prop::Secret, |p, v, _| {
+const WEBHOOK_PRIVATE: &[PropDef<PrivateBody>] = &[list(Prop::Secret, |p, v, _, _| {
     let (name, value) = name_value(v, true)?;
     p.secret.push(WebhookSecret {
         name,
@@ -524,7 +541,12 @@ fn wrong_file_hint(key: &str, section_type: SectionType, side: Side) -> Option<&
 
 /// Checks header and properties of `raw` from the file of `side`, reporting every problem,
 /// and parses every value into the model as it goes.
-pub fn check(raw: &RawSection<'_>, side: Side, findings: &mut Findings) -> Checked {
+pub fn check<'t>(
+    raw: &RawSection<'t>,
+    side: Side,
+    findings: &mut Findings,
+    rules: &mut Interner<'t>,
+) -> Checked {
     if side == Side::Public && LEGACY_TYPES.contains(&raw.section_type) {
         findings.warning(
             raw.line,
@@ -573,8 +595,9 @@ pub fn check(raw: &RawSection<'_>, side: Side, findings: &mut Findings) -> Check
         section_type,
         side,
         findings,
+        rules,
         valid: raw.errors.is_empty(),
-        lines: Lines::default(),
+        lines: Lines::with_capacity(raw.properties.len()),
         written: Vec::new(),
         common: Common::default(),
     };
@@ -620,6 +643,7 @@ struct Reader<'r, 't> {
     section_type: SectionType,
     side: Side,
     findings: &'r mut Findings,
+    rules: &'r mut Interner<'t>,
     valid: bool,
     lines: Lines,
     /// Keys written so far, with a valid value or not: for duplicates and required keys.
@@ -628,7 +652,7 @@ struct Reader<'r, 't> {
     common: Common,
 }
 
-impl Reader<'_, '_> {
+impl<'t> Reader<'_, 't> {
     /// Every property into a `T` (or `Common`, on the public side), then the required keys.
     fn read<T: Default>(&mut self, defs: &[PropDef<T>]) -> T {
         let mut body = T::default();
@@ -674,7 +698,7 @@ impl Reader<'_, '_> {
         &mut self,
         def: &PropDef<T>,
         target: &mut T,
-        property: &RawProperty<'_>,
+        property: &RawProperty<'t>,
     ) -> Result<(), String> {
         let key = property.key;
         if !def.list && self.written.contains(&def.prop) {
@@ -683,7 +707,7 @@ impl Reader<'_, '_> {
             ));
         }
         self.written.push(def.prop);
-        (def.apply)(target, property.value, property.line)
+        (def.apply)(target, property.value, property.line, self.rules)
             .map_err(|reason| format!("property '{key}': {reason}"))?;
         self.lines.push(def.prop, property.line);
         Ok(())

@@ -41,11 +41,12 @@ pub const COMMENT_HINT: &str = "(comment lines are not supported in this file)";
 const EXPECTED_HEADER: &str = "syntax error: expected a section header 'TYPE: NAME'";
 const EXPECTED_PROPERTY: &str = "syntax error: expected an indented property line or a blank line";
 
-enum State<'t> {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
     Between,
     /// After a line that is not a header: ignore everything up to the next blank line.
     Skipping,
-    Inside(RawSection<'t>),
+    Inside,
 }
 
 /// Splits `text` into lines as the section-config format does: at `\n`, with one `\r`
@@ -58,7 +59,12 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 pub fn is_blank(line: &str) -> bool {
-    line.chars().all(char::is_whitespace)
+    match line.as_bytes().first() {
+        None => true,
+        // Most lines start with a printable ASCII character: no need to decode them.
+        Some(b) if b.is_ascii_graphic() => false,
+        Some(_) => line.chars().all(char::is_whitespace),
+    }
 }
 
 /// `TYPE: NAME` → (TYPE, NAME), both trimmed; `None` when the line is no header at all.
@@ -77,6 +83,23 @@ pub fn parse_header(line: &str) -> Option<(&str, &str)> {
 
 /// An indented line → (KEY, VALUE), or `Err(KEY)` when there is no white space after the key.
 fn parse_property(line: &str) -> Result<(&str, &str), &str> {
+    if line.is_ascii() {
+        // The same split without decoding: ASCII white space is what `char::is_whitespace`
+        // accepts below U+0080.
+        let bytes = line.as_bytes();
+        let start = bytes
+            .iter()
+            .position(|b| !is_ascii_space(*b))
+            .unwrap_or(bytes.len());
+        let line = &line[start..];
+        return match line.bytes().position(is_ascii_space) {
+            Some(at) => Ok((
+                &line[..at],
+                line[at + 1..].trim_matches(|c| is_ascii_space(c as u8)),
+            )),
+            None => Err(line),
+        };
+    }
     let line = line.trim_start();
     match line.char_indices().find(|(_, c)| c.is_whitespace()) {
         Some((at, separator)) => {
@@ -88,41 +111,63 @@ fn parse_property(line: &str) -> Result<(&str, &str), &str> {
     }
 }
 
+/// The whole file at once (for the built-ins and tests; the loader uses `scan`).
 pub fn read(text: &str) -> RawFile<'_> {
-    let mut file = RawFile::default();
+    let mut sections = Vec::new();
+    let errors = scan(text, |section| sections.push(section.clone()));
+    RawFile { sections, errors }
+}
+
+/// `char::is_whitespace` for ASCII bytes.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
+/// Reads `text`, handing each section to `each` as soon as it ends; one section is filled
+/// at a time, in the same buffers. Returns the errors found between sections.
+pub fn scan<'t>(text: &'t str, mut each: impl FnMut(&RawSection<'t>)) -> Vec<LineError> {
+    let mut errors = Vec::new();
     let mut state = State::Between;
+    let mut section = RawSection {
+        section_type: "",
+        name: "",
+        line: 0,
+        properties: Vec::new(),
+        errors: Vec::new(),
+    };
     for (number, line) in lines(text) {
         state = match state {
             State::Between | State::Skipping if is_blank(line) => State::Between,
             State::Skipping => State::Skipping,
             State::Between => match parse_header(line) {
-                Some((section_type, name)) => State::Inside(RawSection {
-                    section_type,
-                    name,
-                    line: number,
-                    properties: Vec::new(),
-                    errors: Vec::new(),
-                }),
+                Some((section_type, name)) => {
+                    section.section_type = section_type;
+                    section.name = name;
+                    section.line = number;
+                    section.properties.clear();
+                    section.errors.clear();
+                    State::Inside
+                }
                 None if line.trim_start().starts_with('#') => {
-                    file.errors.push(LineError {
+                    errors.push(LineError {
                         line: number,
                         message: format!("{EXPECTED_HEADER} {COMMENT_HINT}"),
                     });
                     State::Between
                 }
                 None => {
-                    file.errors.push(LineError {
+                    errors.push(LineError {
                         line: number,
                         message: EXPECTED_HEADER.to_string(),
                     });
                     State::Skipping
                 }
             },
-            State::Inside(section) if is_blank(line) => {
-                file.sections.push(section);
+            State::Inside if is_blank(line) => {
+                each(&section);
                 State::Between
             }
-            State::Inside(mut section) => {
+            State::Inside => {
                 let indented = line.chars().next().is_some_and(char::is_whitespace);
                 if !indented {
                     let message = if line.starts_with('#') {
@@ -154,14 +199,14 @@ pub fn read(text: &str) -> RawFile<'_> {
                         }),
                     }
                 }
-                State::Inside(section)
+                State::Inside
             }
         };
     }
-    if let State::Inside(section) = state {
-        file.sections.push(section);
+    if state == State::Inside {
+        each(&section);
     }
-    file
+    errors
 }
 
 /// Writes sections back in canonical form: `TYPE: NAME`, one tab-indented `KEY VALUE` line per

@@ -1821,7 +1821,7 @@ mod properties {
         let raw = super::super::section::read(text);
         let mut out = String::new();
         let mut shape = Vec::new();
-        for section in file.sections.values() {
+        for section in &file.sections {
             let section_type = section.section_type.as_str();
             // The last section of a name is the one kept.
             let Some(written) = raw

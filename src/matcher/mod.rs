@@ -78,7 +78,7 @@ where
     }
 
     for rule in &matcher.match_field {
-        let (text, field_rule) = &rule.value;
+        let (text, field_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
             kind: "match-field",
             rule: text,
@@ -88,7 +88,7 @@ where
         });
     }
     for rule in &matcher.match_severity {
-        let (text, severity_rule) = &rule.value;
+        let (text, severity_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
             kind: "match-severity",
             rule: text,
@@ -98,7 +98,7 @@ where
         });
     }
     for rule in &matcher.match_calendar {
-        let (text, calendar_rule) = &rule.value;
+        let (text, calendar_rule) = &*rule.value;
         let (result, local_time) = match calendar_rule.matches_timestamp(event.timestamp, tz) {
             Some((result, local)) => (result, Some(local.fixed_offset())),
             None => {
