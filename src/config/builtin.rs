@@ -84,23 +84,13 @@ fn same_content(a: &Section, b: &Section) -> bool {
         && written(a) == written(b)
 }
 
-/// Adds the built-ins to the file's valid sections (in name order) and gives every section
-/// its origin, in name order.
-pub fn merge(mut file: Vec<Section>) -> impl Iterator<Item = (Section, Origin)> {
-    let builtins = sections();
-    for builtin in &builtins {
-        if let Err(at) = file.binary_search_by(|s| s.name.cmp(&builtin.name)) {
-            file.insert(at, builtin.clone());
-        }
+/// The origin of a valid section of the file, given the built-ins.
+pub fn origin(section: &Section, builtins: &[Section]) -> Origin {
+    match builtins.iter().find(|b| b.name == section.name) {
+        None => Origin::UserCreated,
+        Some(builtin) if same_content(builtin, section) => Origin::Builtin,
+        Some(_) => Origin::ModifiedBuiltin,
     }
-    file.into_iter().map(move |section| {
-        let origin = match builtins.iter().find(|b| b.name == section.name) {
-            None => Origin::UserCreated,
-            Some(builtin) if same_content(builtin, &section) => Origin::Builtin,
-            Some(_) => Origin::ModifiedBuiltin,
-        };
-        (section, origin)
-    })
 }
 
 #[cfg(test)]

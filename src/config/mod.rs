@@ -159,7 +159,7 @@ fn read_file(path: &Path) -> (FileContent, Option<u32>) {
     if meta.len() > MAX_FILE_SIZE {
         return (too_big(), None);
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     // Checked again on the open file: the path may have been replaced in between, and
     // opening without blocking keeps a FIFO put there from stalling the open itself.
     let read = open_nonblocking(path).and_then(|file| {
@@ -276,43 +276,46 @@ impl Loaded {
     }
 }
 
-/// The checked sections of one notifications file.
-#[derive(Debug, Default)]
-struct FileSections {
-    /// Valid sections in name order; a later section of the same name replaced the
-    /// earlier one.
-    sections: Vec<Section>,
-    /// Names whose (last) section failed to load.
-    invalid: BTreeSet<String>,
+/// What reading a notifications file hands on, section by section in file order. Handed
+/// over at once, so the size of a section costs nothing, where boxing it would cost an
+/// allocation per section.
+#[allow(clippy::large_enum_variant)]
+enum Event<'t> {
+    /// A valid section.
+    Keep(Section),
+    /// A later section of this name (valid or not) replaces whatever was kept under it.
+    Forget(&'t str),
 }
 
-fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) -> FileSections {
-    let mut file = FileSections::default();
-    let text = match &source.content {
-        FileContent::Missing => return file,
+/// Reads one notifications file, handing each section on as soon as it is checked, so that
+/// the sections of a large file never exist all at once. Returns the names whose (last)
+/// section failed to load.
+fn read_notifications<'t>(
+    content: &'t FileContent,
+    side: Side,
+    findings: &mut Findings,
+    mut sink: impl FnMut(Event<'t>),
+) -> BTreeSet<String> {
+    let mut invalid = BTreeSet::new();
+    let text = match content {
+        FileContent::Missing => return invalid,
         FileContent::Unreadable(reason) => {
             findings.load_error(0, format!("cannot read: {reason}"));
-            return file;
+            return invalid;
         }
         FileContent::Text(text) => text,
     };
-    // By name: the line of its last header and where its section is in `valid` (`None`
-    // when that section failed). Hashing beats ordered comparison here: names often
-    // share long prefixes.
-    let mut names: HashMap<&str, (usize, Option<usize>)> = HashMap::new();
-    let mut replaced: Vec<usize> = Vec::new();
+    // The line of the last header of each name. Hashing beats ordered comparison here:
+    // names often share long prefixes.
+    let mut names: HashMap<&str, usize> = HashMap::with_capacity(text.len() / 128);
     let mut rules = schema::Interner::default();
     let errors = section::scan(text, |raw| {
-        let slot = match schema::check(raw, side, findings, &mut rules) {
-            Checked::Valid(section) => {
-                file.sections.push(section);
-                Some(file.sections.len() - 1)
-            }
-            Checked::Invalid { .. } => None,
-            Checked::BadHeader | Checked::Legacy => return,
-        };
+        let checked = schema::check(raw, side, findings, &mut rules);
+        if matches!(checked, Checked::BadHeader | Checked::Legacy) {
+            return;
+        }
         let name = raw.name;
-        if let Some((earlier, earlier_slot)) = names.insert(name, (raw.line, slot)) {
+        if let Some(earlier) = names.insert(name, raw.line) {
             findings.error(
                 raw.line,
                 format!(
@@ -321,30 +324,24 @@ fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) 
                     schema::printable(name)
                 ),
             );
-            replaced.extend(earlier_slot);
+            sink(Event::Forget(name));
         }
-        if slot.is_none() {
-            file.invalid.insert(name.to_string());
-        } else if !file.invalid.is_empty() {
-            file.invalid.remove(name);
+        match checked {
+            Checked::Valid(section) => {
+                if !invalid.is_empty() {
+                    invalid.remove(name);
+                }
+                sink(Event::Keep(section));
+            }
+            _ => {
+                invalid.insert(name.to_string());
+            }
         }
     });
     for error in errors {
         findings.load_error(error.line, error.message);
     }
-    if !replaced.is_empty() {
-        replaced.sort_unstable();
-        let mut index = 0;
-        file.sections.retain(|_| {
-            index += 1;
-            replaced.binary_search(&(index - 1)).is_err()
-        });
-    }
-    // Files are often written in name order already.
-    if !file.sections.is_sorted_by(|a, b| a.name <= b.name) {
-        file.sections.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-    }
-    file
+    invalid
 }
 
 /// Parses and checks everything; pure.
@@ -360,9 +357,6 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         dir.load_error(0, problem.clone());
         other_findings.extend(dir.into_vec());
     }
-
-    let public = read_notifications(&sources.public, Side::Public, &mut public_findings);
-    let mut private = read_notifications(&sources.private, Side::Private, &mut private_findings);
 
     let users = match &sources.users.content {
         FileContent::Missing => Users::Missing,
@@ -390,18 +384,59 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         users,
         datacenter,
     };
-    for (section, origin) in builtin::merge(public.sections) {
-        match into_model(section, origin) {
-            Entry::Target(target) => {
-                config.targets.insert(target.name.clone(), target);
+    let builtins = builtin::sections();
+    let public_invalid = read_notifications(
+        &sources.public.content,
+        Side::Public,
+        &mut public_findings,
+        |event| match event {
+            Event::Keep(section) => {
+                let origin = builtin::origin(&section, &builtins);
+                match into_model(section, origin) {
+                    Entry::Target(target) => {
+                        config.targets.insert(target.name.clone(), target);
+                    }
+                    Entry::Matcher(matcher) => {
+                        config.matchers.insert(matcher.name.clone(), matcher);
+                    }
+                }
             }
-            Entry::Matcher(matcher) => {
-                config.matchers.insert(matcher.name.clone(), matcher);
+            Event::Forget(name) => {
+                config.targets.remove(name);
+                config.matchers.remove(name);
+            }
+        },
+    );
+    for builtin in builtins {
+        if !config.targets.contains_key(&builtin.name)
+            && !config.matchers.contains_key(&builtin.name)
+        {
+            match into_model(builtin, Origin::Builtin) {
+                Entry::Target(target) => {
+                    config.targets.insert(target.name.clone(), target);
+                }
+                Entry::Matcher(matcher) => {
+                    config.matchers.insert(matcher.name.clone(), matcher);
+                }
             }
         }
     }
-    let private_invalid = std::mem::take(&mut private.invalid);
-    join_private(&mut config, private, &public.invalid, &mut private_findings);
+    // Few and small: kept until all are read, then joined in name order.
+    let mut private: BTreeMap<String, Section> = BTreeMap::new();
+    let private_invalid = read_notifications(
+        &sources.private.content,
+        Side::Private,
+        &mut private_findings,
+        |event| match event {
+            Event::Keep(section) => {
+                private.insert(section.name.clone(), section);
+            }
+            Event::Forget(name) => {
+                private.remove(name);
+            }
+        },
+    );
+    join_private(&mut config, private, &public_invalid, &mut private_findings);
     if sources.dir_error.is_some() {
         // Nothing was read: checking the built-ins alone would only add noise.
         return Loaded {
@@ -412,7 +447,7 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
 
     let context = checks::Context {
         config: &config,
-        public_invalid: &public.invalid,
+        public_invalid: &public_invalid,
         private_invalid: &private_invalid,
         datacenter_lines,
         private_mode: match sources.private.content {
@@ -467,7 +502,12 @@ fn into_model(section: Section, origin: Origin) -> Entry {
         ..
     } = section;
     let kind = match body {
-        Body::Matcher(m) => {
+        Body::Matcher(mut m) => {
+            // A few values each: what a growing vector reserved beyond them is given back.
+            m.match_field.shrink_to_fit();
+            m.match_severity.shrink_to_fit();
+            m.match_calendar.shrink_to_fit();
+            m.target.shrink_to_fit();
             return Entry::Matcher(Matcher {
                 name,
                 origin,
@@ -505,11 +545,11 @@ fn into_model(section: Section, origin: Origin) -> Entry {
 /// Gives each gotify, smtp and webhook target its private part (config.md §5.3).
 fn join_private(
     config: &mut Config,
-    private: FileSections,
+    private: BTreeMap<String, Section>,
     public_invalid: &BTreeSet<String>,
     findings: &mut Findings,
 ) {
-    for section in private.sections {
+    for section in private.into_values() {
         let Section {
             section_type,
             name,

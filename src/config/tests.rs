@@ -1681,8 +1681,9 @@ mod properties {
     use proptest::prelude::*;
 
     use super::super::findings::Findings;
+    use super::super::schema::Section;
     use super::super::schema::Side;
-    use super::super::{FileContent, SourceFile, read_notifications};
+    use super::super::{Event, FileContent, SourceFile, read_notifications};
     use super::*;
 
     const TYPES: &[&str] = &[
@@ -1817,11 +1818,19 @@ mod properties {
             content: FileContent::Text(text.to_string()),
         };
         let mut findings = Findings::new(Path::new(PUB));
-        let file = read_notifications(&source, side, &mut findings);
+        let mut valid: BTreeMap<String, Section> = BTreeMap::new();
+        read_notifications(&source.content, side, &mut findings, |event| match event {
+            Event::Keep(section) => {
+                valid.insert(section.name.clone(), section);
+            }
+            Event::Forget(name) => {
+                valid.remove(name);
+            }
+        });
         let raw = super::super::section::read(text);
         let mut out = String::new();
         let mut shape = Vec::new();
-        for section in &file.sections {
+        for section in valid.values() {
             let section_type = section.section_type.as_str();
             // The last section of a name is the one kept.
             let Some(written) = raw
