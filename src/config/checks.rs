@@ -90,14 +90,20 @@ fn check_calendar(text: &str, rule: &CalendarRule, line: usize, findings: &mut F
     if rule.is_empty() {
         findings.warning(
             line,
-            format!("match-calendar '{text}' never matches (start equals end)"),
+            format!(
+                "{} '{text}' never matches (start equals end)",
+                Prop::MatchCalendar
+            ),
         );
     }
     let extensions: Vec<Extension> = rule.extensions();
     if !extensions.is_empty() {
         findings.warning(
             line,
-            format!("match-calendar '{text}' is accepted by pvenotify but rejected by Proxmox VE"),
+            format!(
+                "{} '{text}' is accepted by pvenotify but rejected by Proxmox VE",
+                Prop::MatchCalendar
+            ),
         );
     }
 }

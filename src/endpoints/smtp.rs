@@ -20,7 +20,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 
 use super::mail::{self, DEFAULT_AUTHOR, MailContent};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
-use crate::config::{Config, SmtpConfig, SmtpMode, Target};
+use crate::config::{Config, Prop, SmtpConfig, SmtpMode, Target};
 use crate::redact;
 
 /// Limit for connecting (including DNS) and for each read or write.
@@ -61,15 +61,15 @@ impl Smtp<'_> {
     /// The property a recipient came from, for error messages.
     fn origin_of(&self, recipient: &str) -> String {
         if self.settings.mailto.iter().any(|m| m == recipient) {
-            return "mailto".to_string();
+            return Prop::Mailto.key().to_string();
         }
         self.settings
             .mailto_user
             .iter()
             .find(|user| self.config.users.email(user) == Ok(Some(recipient)))
             .map_or_else(
-                || "mailto-user".to_string(),
-                |user| format!("mailto-user of {user}"),
+                || Prop::MailtoUser.key().to_string(),
+                |user| format!("{} of {user}", Prop::MailtoUser),
             )
     }
 
@@ -108,7 +108,7 @@ impl Endpoint for Smtp<'_> {
                 "port 0 cannot be connected to",
             ));
         }
-        let from = parse_address("from-address", &settings.from_address)?;
+        let from = parse_address(Prop::FromAddress.key(), &settings.from_address)?;
         let recipients = mail::resolve_recipients(
             &self.target.name,
             &settings.mailto,
