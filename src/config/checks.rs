@@ -445,27 +445,26 @@ fn check_system_mail_route(cx: &Context, findings: &mut Findings) {
         ("type".to_string(), "system-mail".to_string()),
         ("hostname".to_string(), cx.host.hostname.clone()),
     ]);
-    let delivers = |m: &&super::model::Matcher| {
-        !m.disable
-            && m.target.iter().any(|t| {
-                cx.config
-                    .targets
-                    .get(&t.value)
-                    .is_some_and(|target| !target.disable)
-            })
+    let delivers = |m: &super::model::Matcher| {
+        m.target.iter().any(|t| {
+            cx.config
+                .targets
+                .get(&t.value)
+                .is_some_and(|target| !target.disable)
+        })
     };
-    let (timed, untimed): (Vec<_>, Vec<_>) = cx
-        .config
-        .matchers
-        .values()
-        .filter(delivers)
-        .partition(|m| !m.match_calendar.is_empty());
     let matches = |m: &super::model::Matcher, weekday: Weekday, minute: u16| {
         matcher::matches_at(m, &fields, Severity::Unknown, weekday, u32::from(minute))
     };
-    if untimed.iter().any(|m| matches(m, Weekday::Mon, 0)) {
+    // Matching is cheaper than looking the targets up, so it is asked first.
+    let enabled = || cx.config.matchers.values().filter(|m| !m.disable);
+    if enabled().any(|m| m.match_calendar.is_empty() && matches(m, Weekday::Mon, 0) && delivers(m))
+    {
         return;
     }
+    let timed: Vec<&super::model::Matcher> = enabled()
+        .filter(|m| !m.match_calendar.is_empty() && delivers(m))
+        .collect();
     let mut edges: BTreeSet<u16> = timed
         .iter()
         .flat_map(|m| &m.match_calendar)

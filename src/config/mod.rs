@@ -19,6 +19,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -276,6 +277,30 @@ impl Loaded {
     }
 }
 
+/// FNV-1a for section names: short keys from a file root writes, where the default
+/// hasher's protection against chosen collisions is not needed and costs more than the
+/// rest of the lookup.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// What reading a notifications file hands on, section by section in file order. Handed
 /// over at once, so the size of a section costs nothing, where boxing it would cost an
 /// allocation per section.
@@ -307,7 +332,8 @@ fn read_notifications<'t>(
     };
     // The line of the last header of each name. Hashing beats ordered comparison here:
     // names often share long prefixes.
-    let mut names: HashMap<&str, usize> = HashMap::with_capacity(text.len() / 128);
+    let mut names: HashMap<&str, usize, BuildHasherDefault<NameHasher>> =
+        HashMap::with_capacity_and_hasher(text.len() / 128, BuildHasherDefault::default());
     let mut rules = schema::Interner::default();
     let errors = section::scan(text, |raw| {
         let checked = schema::check(raw, side, findings, &mut rules);
