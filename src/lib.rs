@@ -7,12 +7,16 @@
 //! serve them all.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod endpoints;
 pub mod exit;
 pub mod forward;
 pub mod host;
 pub mod matcher;
+pub mod noise;
 pub mod notification;
+pub mod recipes;
 pub mod redact;
 pub mod routing;
+pub mod statefs;

@@ -3,11 +3,13 @@
 
 pub mod args;
 mod deliver;
-pub mod docs;
 pub mod explain;
 mod forward_mail;
 mod list;
+mod noise;
 mod output;
+mod recipe;
+mod run;
 mod send;
 mod test_target;
 mod validate;
@@ -15,7 +17,7 @@ mod validate;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::FromArgMatches;
 use clap::error::ErrorKind;
 
 use crate::config::{self, HostFacts, Loaded};
@@ -65,7 +67,10 @@ pub fn main() -> ExitStatus {
         }));
     }
 
-    let cli = match Cli::try_parse_from(&argv) {
+    let parsed = args::command()
+        .try_get_matches_from(&argv)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let status = match e.kind() {
@@ -125,6 +130,8 @@ fn run(cli: &Cli, privileged: bool) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
         Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
+        Command::Recipe(args) => recipe::run(args, &out),
+        Command::Run(args) => run::run(args, &host, &out),
     }
 }
 
@@ -185,6 +192,18 @@ impl<'a> Host<'a> {
             fqdn: self.fqdn.clone(),
             verbose: self.cli.verbose > 0,
         }
+    }
+
+    /// The wall clock (epoch seconds) that noise control goes by. Test-only:
+    /// `PVENOTIFY_TEST_NOW` (epoch seconds) replaces it so that tests can step past a
+    /// cooldown without sleeping; it is not documented for users and ignored when privileged.
+    pub fn wall_clock(&self) -> i64 {
+        let test_now = std::env::var("PVENOTIFY_TEST_NOW")
+            .ok()
+            .filter(|_| !self.privileged);
+        test_now
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_else(|| chrono::Utc::now().timestamp())
     }
 
     /// Loads the configuration; on load errors prints them and returns `Err(78)`.

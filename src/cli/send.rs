@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::args::SendArgs;
 use super::deliver::{ResultJson, deliver_all};
+use super::noise::{self, NoiseSettings};
 use super::{Host, Output};
 use crate::cli::explain::explain_text;
 use crate::endpoints::{Delivery, Outcome};
@@ -27,12 +28,34 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
             return status;
         }
     };
+    let mode = SendMode {
+        dry_run: args.dry_run,
+        explain: args.explain,
+        noise: NoiseSettings::from_args(&args.noise),
+    };
+    route_and_deliver(&event, &mode, host, out)
+}
+
+/// How an event is to be sent: `send`'s and `run`'s options after the event itself.
+pub(super) struct SendMode<'a> {
+    pub dry_run: bool,
+    pub explain: bool,
+    pub noise: Option<NoiseSettings<'a>>,
+}
+
+/// Loads the configuration, routes `event` and delivers it (or only reports the routing).
+pub(super) fn route_and_deliver(
+    event: &Notification,
+    mode: &SendMode<'_>,
+    host: &Host<'_>,
+    out: &Output,
+) -> ExitStatus {
     let loaded = match host.load_config(out) {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
     let config = &loaded.config;
-    let route_only = args.dry_run || args.explain;
+    let route_only = mode.dry_run || mode.explain;
     if !route_only && !routing::anything_deliverable(config) {
         out.error(
             "nothing is configured to deliver (no enabled matcher names an existing, enabled target)",
@@ -40,11 +63,11 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
         return ExitStatus::Unavailable;
     }
 
-    let routing = routing::route(config, &event, &chrono::Local);
+    let routing = routing::route(config, event, &chrono::Local);
     for warning in &routing.warnings {
         out.warning(warning);
     }
-    let status = report_or_deliver(args, &event, &routing, host, out, config);
+    let status = report_or_deliver(mode, event, &routing, host, out, config);
     // The process ends right after; freeing a large configuration piece by piece
     // costs more than all routing does.
     std::mem::forget(routing);
@@ -53,31 +76,58 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
 }
 
 fn report_or_deliver(
-    args: &SendArgs,
+    mode: &SendMode<'_>,
     event: &Notification,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
     config: &crate::config::Config,
 ) -> ExitStatus {
-    if args.explain {
+    let quiet = match (&mode.noise, mode.dry_run || mode.explain) {
+        (Some(noise), true) => noise::quiet_targets(
+            noise,
+            &routing.selected,
+            event.severity,
+            host.wall_clock(),
+            out,
+        ),
+        _ => Vec::new(),
+    };
+    if mode.explain {
         if out.is_json() {
             out.json(&ExplainJson {
                 event,
                 matchers: &routing.matchers,
                 selected: &routing.selected,
                 skipped: &routing.skipped,
+                suppressed: &quiet,
             });
         } else {
-            out.stdout(&explain_text(routing));
+            let mut text = explain_text(routing);
+            for target in &quiet {
+                text.push_str(&format!(
+                    "noise control: {}\n",
+                    noise::quiet_line(target, host.wall_clock())
+                ));
+            }
+            out.stdout(&text);
         }
         return ExitStatus::Ok;
     }
-    if args.dry_run {
+    if mode.dry_run {
+        let deliverable: Vec<&str> = routing
+            .selected
+            .iter()
+            .copied()
+            .filter(|name| !quiet.iter().any(|q| q.target == *name))
+            .collect();
+        for target in &quiet {
+            out.info_line(&noise::quiet_line(target, host.wall_clock()));
+        }
         if out.is_json() {
-            out.json(&routing.selected);
+            out.json(&deliverable);
         } else {
-            let mut text = routing.selected.join("\n");
+            let mut text = deliverable.join("\n");
             if !text.is_empty() {
                 text.push('\n');
             }
@@ -86,7 +136,7 @@ fn report_or_deliver(
         return ExitStatus::Ok;
     }
 
-    deliver(event, routing, host, out, config)
+    deliver(event, routing, host, out, config, mode.noise.as_ref())
 }
 
 fn deliver(
@@ -95,6 +145,7 @@ fn deliver(
     host: &Host<'_>,
     out: &Output,
     config: &crate::config::Config,
+    noise: Option<&NoiseSettings<'_>>,
 ) -> ExitStatus {
     for skipped in &routing.skipped {
         if skipped.reason == SkipReason::Disabled {
@@ -105,19 +156,31 @@ fn deliver(
             out.note(&format!("{} ({kind}): skipped: disabled", skipped.target));
         }
     }
+    // A cron job's `send` that reaches nobody should not look like a delivery.
     if routing.selected.is_empty() {
-        out.note("no matcher selected a target");
+        out.warning("no matcher selected a target; nothing was sent");
     }
 
     let mut warnings = routing.warnings.clone();
-    let outcomes = deliver_all(
-        &Delivery::event(event),
-        &routing.selected,
-        config,
-        host,
-        out,
-        &mut warnings,
-    );
+    let outcomes = match noise {
+        Some(noise) => noise::deliver_quietly(
+            event,
+            &routing.selected,
+            noise,
+            config,
+            host,
+            out,
+            &mut warnings,
+        ),
+        None => deliver_all(
+            &Delivery::event(event),
+            &routing.selected,
+            config,
+            host,
+            out,
+            &mut warnings,
+        ),
+    };
 
     let status = exit::send_status(
         outcomes.iter().filter_map(Outcome::failure),
@@ -144,6 +207,8 @@ struct ExplainJson<'a> {
     matchers: &'a [MatcherTrace<'a>],
     selected: &'a [&'a str],
     skipped: &'a [Skipped<'a>],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressed: &'a [noise::QuietTarget<'a>],
 }
 
 type Failure = (ExitStatus, String);

@@ -143,46 +143,41 @@ impl Sources {
 /// file is read: opening a FIFO would wait for a writer forever, and a device could be
 /// endless.
 fn read_file(path: &Path) -> (FileContent, Option<u32>) {
+    match read_text(path) {
+        Ok(Some((text, mode))) => (FileContent::Text(text), Some(mode)),
+        Ok(None) => (FileContent::Missing, None),
+        Err(error) => (FileContent::Unreadable(format!("{error:#}")), None),
+    }
+}
+
+/// The text of a file and its permission bits; `None` when it does not exist.
+fn read_text(path: &Path) -> anyhow::Result<Option<(String, u32)>> {
     let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return (FileContent::Missing, None);
-        }
-        Err(error) => return (FileContent::Unreadable(error.to_string()), None),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        meta => meta?,
     };
-    if meta.is_dir() {
-        return (FileContent::Unreadable("is a directory".into()), None);
-    }
+    anyhow::ensure!(!meta.is_dir(), "is a directory");
     if let Some(kind) = not_regular(&meta) {
-        return (FileContent::Unreadable(not_regular_reason(kind)), None);
+        anyhow::bail!(not_regular_reason(kind));
     }
-    let too_big = || FileContent::Unreadable("larger than 4 MiB".into());
-    if meta.len() > MAX_FILE_SIZE {
-        return (too_big(), None);
-    }
+    let too_big = "larger than 4 MiB";
+    anyhow::ensure!(meta.len() <= MAX_FILE_SIZE, too_big);
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
     // Checked again on the open file: the path may have been replaced in between, and
     // opening without blocking keeps a FIFO put there from stalling the open itself.
-    let read = open_nonblocking(path).and_then(|file| {
-        if let Some(kind) = file.metadata().ok().as_ref().and_then(not_regular) {
-            return Err(std::io::Error::other(not_regular_reason(kind)));
-        }
-        file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)
-    });
-    if let Err(error) = read {
-        return (FileContent::Unreadable(error.to_string()), None);
+    let file = open_nonblocking(path)?;
+    if let Some(kind) = file.metadata().ok().as_ref().and_then(not_regular) {
+        anyhow::bail!(not_regular_reason(kind));
     }
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return (too_big(), None);
-    }
-    let content = match String::from_utf8(bytes) {
-        Ok(text) => FileContent::Text(text),
-        Err(error) => FileContent::Unreadable(format!(
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
+    anyhow::ensure!(bytes.len() as u64 <= MAX_FILE_SIZE, too_big);
+    let text = String::from_utf8(bytes).map_err(|error| {
+        anyhow::anyhow!(
             "not valid UTF-8 (at byte {})",
             error.utf8_error().valid_up_to()
-        )),
-    };
-    (content, Some(mode_of(&meta)))
+        )
+    })?;
+    Ok(Some((text, mode_of(&meta))))
 }
 
 fn not_regular_reason(kind: &str) -> String {

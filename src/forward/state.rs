@@ -10,14 +10,16 @@
 //! others) and every file operation happens relative to that checked directory descriptor.
 
 use std::collections::BTreeSet;
-use std::ffi::CString;
 use std::fmt;
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, anyhow, ensure};
+
+use crate::statefs::{self, LockError, open_at};
 
 /// Records older than this are pruned; longer than any MTA keeps retrying (Postfix 5 days).
 pub const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -32,8 +34,6 @@ const HEADER: &str = "pvenotify-forward-state 1";
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 /// Longest message key or target name accepted.
 const MAX_NAME_BYTES: usize = 128;
-/// Longest pause between two attempts to take the lock.
-const MAX_LOCK_PAUSE: Duration = Duration::from_millis(250);
 
 /// Why the record of a message cannot be used.
 #[derive(Debug)]
@@ -56,6 +56,14 @@ impl fmt::Display for StateError {
 }
 
 impl std::error::Error for StateError {}
+
+/// Any other error on the way is a reason not to use the state; the alternate form keeps
+/// the whole chain, such as "PATH: cannot create: Permission denied".
+impl From<anyhow::Error> for StateError {
+    fn from(error: anyhow::Error) -> Self {
+        StateError::Unusable(format!("{error:#}"))
+    }
+}
 
 /// The record of one message, locked exclusively for the life of the value.
 #[derive(Debug)]
@@ -81,59 +89,36 @@ impl Record {
         lock_wait: Duration,
     ) -> Result<Record, StateError> {
         if !is_valid_key(key) {
-            return Err(StateError::Unusable(format!(
-                "invalid message key '{}'",
-                key.escape_debug()
-            )));
+            return Err(anyhow!("invalid message key '{}'", key.escape_debug()).into());
         }
         let dir_path = state_dir.join(SUBDIR);
-        let dir = match open_checked_dir(&dir_path, true) {
-            Ok(Some(dir)) => dir,
-            Ok(None) => {
-                return Err(StateError::Unusable(format!(
-                    "{}: missing",
-                    dir_path.display()
-                )));
-            }
-            Err(reason) => return Err(StateError::Unusable(reason)),
-        };
+        let dir = statefs::open_checked_dir(&dir_path, true)
+            .map_err(anyhow::Error::msg)?
+            .with_context(|| format!("{}: missing", dir_path.display()))?;
         let name = format!("{key}.state");
         let path = dir_path.join(&name);
-        let unusable =
-            |error: io::Error| StateError::Unusable(format!("{}: {error}", path.display()));
+        let in_path = || path.display().to_string();
 
         let deadline = Instant::now() + lock_wait;
         let mut file = loop {
             let flags = libc::O_RDWR | libc::O_CREAT | libc::O_APPEND | libc::O_NOFOLLOW;
-            let file = open_at(&dir, &name, flags, 0o600).map_err(unusable)?;
-            let meta = file.metadata().map_err(unusable)?;
-            if !meta.is_file() {
-                return Err(StateError::Unusable(format!(
-                    "{}: not a regular file",
-                    path.display()
-                )));
+            let file = open_at(&dir, &name, flags, 0o600).with_context(in_path)?;
+            if !file.metadata().with_context(in_path)?.is_file() {
+                return Err(anyhow!("{}: not a regular file", path.display()).into());
             }
-            lock_exclusive(&file, deadline, &path)?;
+            statefs::lock_exclusive(&file, deadline, &path).map_err(|error| match error {
+                LockError::TimedOut => StateError::Locked,
+                LockError::Failed(error) => {
+                    anyhow!("{}: cannot lock: {error}", path.display()).into()
+                }
+            })?;
             // A pruning run may have removed the file between our open and our lock; then
             // start over with a new file.
-            if file.metadata().map_err(unusable)?.nlink() > 0 {
+            if file.metadata().with_context(in_path)?.nlink() > 0 {
                 break file;
             }
         };
-
-        let mut content = Vec::new();
-        (&mut file)
-            .take(MAX_RECORD_BYTES + 1)
-            .read_to_end(&mut content)
-            .map_err(unusable)?;
-        if content.len() as u64 > MAX_RECORD_BYTES {
-            return Err(StateError::Unusable(format!(
-                "{}: larger than {MAX_RECORD_BYTES} bytes",
-                path.display()
-            )));
-        }
-        let contents = parse_record(&content)
-            .map_err(|reason| StateError::Unusable(format!("{}: {reason}", path.display())))?;
+        let (contents, len) = read_record(&mut file).with_context(in_path)?;
 
         let mut record = Record {
             file,
@@ -143,11 +128,12 @@ impl Record {
             complete: contents.complete,
         };
         let unusable = |error: io::Error| StateError::Unusable(error.to_string());
-        if record.end < content.len() as u64 {
+        if record.end < len {
             // A crash cut the last line short; drop it so that the next line starts clean.
-            record.file.set_len(record.end).map_err(|error| {
-                StateError::Unusable(format!("{}: {error}", record.path.display()))
-            })?;
+            record
+                .file
+                .set_len(record.end)
+                .with_context(|| record.path.display().to_string())?;
         }
         if record.end == 0 {
             record.append(&format!("{HEADER}\n")).map_err(unusable)?;
@@ -231,7 +217,7 @@ impl Record {
 /// `max_age` and that no run holds locked; returns how many. A missing directory holds none.
 pub fn prune(state_dir: &Path, max_age: Duration, now: SystemTime) -> io::Result<usize> {
     let dir_path = state_dir.join(SUBDIR);
-    let Some(dir) = open_checked_dir(&dir_path, false).map_err(io::Error::other)? else {
+    let Some(dir) = statefs::open_checked_dir(&dir_path, false).map_err(io::Error::other)? else {
         return Ok(0);
     };
     let mut removed = 0;
@@ -274,8 +260,7 @@ fn prune_one(dir: &File, name: &str, max_age: Duration, now: SystemTime) -> io::
     if !is_old(&file)? {
         return Ok(false);
     }
-    // SAFETY: flock on a descriptor owned by `file`, which outlives the call.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    if !statefs::try_lock(&file).unwrap_or(false) {
         // In use by a run (or cannot be locked): leave it.
         return Ok(false);
     }
@@ -283,16 +268,24 @@ fn prune_one(dir: &File, name: &str, max_age: Duration, now: SystemTime) -> io::
     if !is_old(&file)? {
         return Ok(false);
     }
-    let c_name = c_name(name)?;
-    // SAFETY: a valid directory descriptor and a NUL-terminated name that lives for the call.
-    if unsafe { libc::unlinkat(dir.as_raw_fd(), c_name.as_ptr(), 0) } != 0 {
-        let error = io::Error::last_os_error();
-        if error.kind() == io::ErrorKind::NotFound {
-            return Ok(false);
-        }
-        return Err(error);
+    match statefs::unlink_at(dir, name) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
     }
-    Ok(true)
+}
+
+/// Reads a locked record: what it says and its length in bytes.
+fn read_record(file: &mut File) -> anyhow::Result<(RecordContents, u64)> {
+    let mut content = Vec::new();
+    file.take(MAX_RECORD_BYTES + 1).read_to_end(&mut content)?;
+    let len = content.len() as u64;
+    ensure!(
+        len <= MAX_RECORD_BYTES,
+        "larger than {MAX_RECORD_BYTES} bytes"
+    );
+    let contents = parse_record(&content).map_err(anyhow::Error::msg)?;
+    Ok((contents, len))
 }
 
 /// What a record says.
@@ -362,132 +355,11 @@ fn is_valid_target(target: &str) -> bool {
         && target.bytes().all(|byte| byte.is_ascii_graphic())
 }
 
-/// Opens the record directory (creating it with mode 0700 when `create`) and checks that it
-/// is a real directory owned by the effective user and not writable by group or others.
-/// `Ok(None)`: missing and not created. `Err`: the reason it must not be used.
-fn open_checked_dir(path: &Path, create: bool) -> Result<Option<File>, String> {
-    let fail = |reason: String| format!("{}: {reason}", path.display());
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            return Err(fail("is a symbolic link".to_string()));
-        }
-        Ok(_) => {}
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            if !create {
-                return Ok(None);
-            }
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(path)
-                .map_err(|error| fail(format!("cannot create: {error}")))?;
-        }
-        Err(error) => return Err(fail(error.to_string())),
-    }
-    // O_NOFOLLOW: the check above and this open race with a rename; the descriptor is what
-    // is checked and used from here on.
-    let dir = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|error| fail(error.to_string()))?;
-    let meta = dir.metadata().map_err(|error| fail(error.to_string()))?;
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    if meta.uid() != euid {
-        return Err(fail(format!(
-            "owned by uid {}, not by the effective uid {euid}",
-            meta.uid()
-        )));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(fail(format!(
-            "writable by group or others (mode {:04o})",
-            meta.mode() & 0o7777
-        )));
-    }
-    Ok(Some(dir))
-}
-
-/// Takes `flock(LOCK_EX)`, polling until `deadline`.
-fn lock_exclusive(file: &File, deadline: Instant, path: &Path) -> Result<(), StateError> {
-    let mut pause = Duration::from_millis(10);
-    loop {
-        // SAFETY: flock on a descriptor owned by `file`, which outlives the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(());
-        }
-        let error = io::Error::last_os_error();
-        match error.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => {}
-            Some(libc::EINTR) => continue,
-            _ => {
-                return Err(StateError::Unusable(format!(
-                    "{}: cannot lock: {error}",
-                    path.display()
-                )));
-            }
-        }
-        #[cfg(test)]
-        tests::found_busy(path);
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(StateError::Locked);
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(MAX_LOCK_PAUSE);
-    }
-}
-
-/// `openat(dir, name, flags | O_CLOEXEC, mode)`.
-fn open_at(dir: &File, name: &str, flags: libc::c_int, mode: libc::mode_t) -> io::Result<File> {
-    let c_name = c_name(name)?;
-    // SAFETY: a valid directory descriptor and a NUL-terminated name that lives for the call.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            c_name.as_ptr(),
-            flags | libc::O_CLOEXEC,
-            libc::c_uint::from(mode),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
-}
-
-fn c_name(name: &str) -> io::Result<CString> {
-    CString::new(name).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in name"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    /// Records whose lock an open found held, so tests can wait until a second open is
-    /// really waiting instead of guessing with a sleep.
-    static BUSY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-    pub(super) fn found_busy(path: &Path) {
-        if let Ok(mut busy) = BUSY.lock() {
-            busy.push(path.to_path_buf());
-        }
-    }
-
-    /// Waits (bounded) until an open of a record in `dir` has found its lock held.
-    fn wait_until_waiting(dir: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !BUSY
-            .lock()
-            .is_ok_and(|busy| busy.iter().any(|p| p.starts_with(dir)))
-        {
-            assert!(Instant::now() < deadline, "the second open never waited");
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
+    use crate::statefs::testing::wait_until_waiting;
+    use std::fs::OpenOptions;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::mpsc;
     use std::thread;
