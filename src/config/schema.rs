@@ -244,14 +244,13 @@ fn name_value(value: &str, hidden: bool) -> Result<(String, Option<String>), Str
     Ok((name, text))
 }
 
+/// The value of `value` among `choices`; the message for anything else is `parse_enum`'s.
 fn enumerated<E: Copy>(value: &str, choices: &[(&'static str, E)]) -> Result<E, String> {
+    if let Some((_, choice)) = choices.iter().find(|(word, _)| *word == value) {
+        return Ok(*choice);
+    }
     let words: Vec<&'static str> = choices.iter().map(|(word, _)| *word).collect();
-    let word = value::parse_enum(value, &words)?;
-    Ok(choices
-        .iter()
-        .find(|(w, _)| *w == word)
-        .map(|(_, e)| *e)
-        .unwrap_or(choices[0].1))
+    Err(value::parse_enum(value, &words).err().unwrap_or_default())
 }
 
 const SMTP_MODES: &[(&str, SmtpMode)] = &[
