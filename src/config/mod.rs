@@ -523,12 +523,7 @@ fn into_model(section: Section, origin: Origin) -> Entry {
         ..
     } = section;
     let kind = match body {
-        Body::Matcher(mut m) => {
-            // A few values each: what a growing vector reserved beyond them is given back.
-            m.match_field.shrink_to_fit();
-            m.match_severity.shrink_to_fit();
-            m.match_calendar.shrink_to_fit();
-            m.target.shrink_to_fit();
+        Body::Matcher(m) => {
             return Entry::Matcher(Matcher {
                 name,
                 origin,

@@ -388,6 +388,26 @@ pub struct MatcherBody {
     pub target: Vec<Located<String>>,
 }
 
+impl MatcherBody {
+    /// Room for exactly the rules and targets `raw` writes: a matcher lives as long as the
+    /// configuration, and vectors grown one value at a time keep spare room.
+    fn sized_for(raw: &RawSection<'_>) -> MatcherBody {
+        let count = |prop: Prop| {
+            raw.properties
+                .iter()
+                .filter(|p| p.key == prop.key())
+                .count()
+        };
+        MatcherBody {
+            match_field: Vec::with_capacity(count(Prop::MatchField)),
+            match_severity: Vec::with_capacity(count(Prop::MatchSeverity)),
+            match_calendar: Vec::with_capacity(count(Prop::MatchCalendar)),
+            target: Vec::with_capacity(count(Prop::Target)),
+            ..MatcherBody::default()
+        }
+    }
+}
+
 const MATCHER: &[PropDef<MatcherBody>] = &[
     list(Prop::MatchField, |m, v, line, rules| {
         let value = intern(&mut rules.field, v, FieldRule::parse)?;
@@ -605,7 +625,9 @@ pub fn check<'t>(
         (Side::Public, SectionType::Smtp) => Body::Smtp(reader.read(SMTP)),
         (Side::Public, SectionType::Gotify) => Body::Gotify(reader.read(GOTIFY)),
         (Side::Public, SectionType::Webhook) => Body::Webhook(reader.read(WEBHOOK)),
-        (Side::Public, SectionType::Matcher) => Body::Matcher(reader.read(MATCHER)),
+        (Side::Public, SectionType::Matcher) => {
+            Body::Matcher(reader.read_into(MATCHER, MatcherBody::sized_for(raw)))
+        }
         (Side::Private, SectionType::Smtp) => Body::Private(reader.read(SMTP_PRIVATE)),
         (Side::Private, SectionType::Gotify) => Body::Private(reader.read(GOTIFY_PRIVATE)),
         (Side::Private, SectionType::Webhook) => Body::Private(reader.read(WEBHOOK_PRIVATE)),
@@ -654,7 +676,11 @@ struct Reader<'r, 't> {
 impl<'t> Reader<'_, 't> {
     /// Every property into a `T` (or `Common`, on the public side), then the required keys.
     fn read<T: Default>(&mut self, defs: &[PropDef<T>]) -> T {
-        let mut body = T::default();
+        self.read_into(defs, T::default())
+    }
+
+    /// As `read`, into a body prepared by the caller.
+    fn read_into<T>(&mut self, defs: &[PropDef<T>], mut body: T) -> T {
         let common: &[PropDef<Common>] = match self.side {
             Side::Public => COMMON,
             Side::Private => &[],
