@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use crate::matcher::calendar::{CalendarRule, Extension};
 
 use super::HostFacts;
+use super::NameMap;
 use super::datacenter::{self, DatacenterLines};
 use super::findings::Findings;
-use super::model::{Config, Finding, FindingKind, Prop, TargetKind};
+use super::model::{Config, Finding, FindingKind, Prop, Target, TargetKind};
 use super::schema::printable;
 use super::value::{self, Base64Problem};
 
@@ -38,7 +39,8 @@ pub struct Out<'a> {
 }
 
 pub fn run(cx: &Context, out: &mut Out) {
-    check_matchers(cx, out.public);
+    let targets = targets_by_name(cx);
+    check_matchers(cx, &targets, out.public);
     check_mail_targets(cx, out);
     check_smtp(cx, out.public);
     check_gotify(cx, out.public);
@@ -46,15 +48,25 @@ pub fn run(cx: &Context, out: &mut Out) {
     check_proxy(cx, out.datacenter);
     check_private_mode(cx, out.private);
     check_sendmail_program(cx, out.other);
-    check_system_mail_route(cx, out.public);
+    check_system_mail_route(cx, &targets, out.public);
 }
 
-fn check_matchers(cx: &Context, findings: &mut Findings) {
+/// The targets by name, hashed: the checks look names up once per matcher target, and
+/// names often share long prefixes, which ordered comparison pays for.
+fn targets_by_name<'a>(cx: &Context<'a>) -> NameMap<'a, &'a Target> {
+    let mut map = NameMap::with_capacity_and_hasher(cx.config.targets.len(), Default::default());
+    for (name, target) in &cx.config.targets {
+        map.insert(name.as_str(), target);
+    }
+    map
+}
+
+fn check_matchers(cx: &Context, targets: &NameMap<&Target>, findings: &mut Findings) {
     for matcher in cx.config.matchers.values() {
         let name = &matcher.name;
         for target in &matcher.target {
             let wanted = &target.value;
-            if cx.config.targets.contains_key(wanted) || cx.public_invalid.contains(wanted) {
+            if targets.contains_key(wanted.as_str()) || cx.public_invalid.contains(wanted) {
                 continue;
             }
             let note = if cx.config.matchers.contains_key(wanted) {
@@ -436,7 +448,7 @@ fn check_private_mode(cx: &Context, findings: &mut Findings) {
 /// covers the week. Nowhere at all gives one warning, nowhere at some moments another.
 /// Matchers without calendar rules are asked first, so the usual configuration (a matcher
 /// for all mail) costs one evaluation.
-fn check_system_mail_route(cx: &Context, findings: &mut Findings) {
+fn check_system_mail_route(cx: &Context, targets: &NameMap<&Target>, findings: &mut Findings) {
     use crate::matcher::{self, calendar::CalendarRule};
     use crate::notification::{Fields, Severity};
     use chrono::Weekday;
@@ -447,9 +459,8 @@ fn check_system_mail_route(cx: &Context, findings: &mut Findings) {
     ]);
     let delivers = |m: &super::model::Matcher| {
         m.target.iter().any(|t| {
-            cx.config
-                .targets
-                .get(&t.value)
+            targets
+                .get(t.value.as_str())
                 .is_some_and(|target| !target.disable)
         })
     };

@@ -272,11 +272,14 @@ impl Loaded {
     }
 }
 
-/// FNV-1a for section names: short keys from a file root writes, where the default
+/// FNV-1a for names and rule texts: short keys from a file root writes, where the default
 /// hasher's protection against chosen collisions is not needed and costs more than the
 /// rest of the lookup.
 #[derive(Default)]
-struct NameHasher(u64);
+pub(crate) struct NameHasher(u64);
+
+/// A map keyed by names from the configuration, hashed with `NameHasher`.
+pub(crate) type NameMap<'a, V> = HashMap<&'a str, V, BuildHasherDefault<NameHasher>>;
 
 impl Hasher for NameHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -327,7 +330,7 @@ fn read_notifications<'t>(
     };
     // The line of the last header of each name. Hashing beats ordered comparison here:
     // names often share long prefixes.
-    let mut names: HashMap<&str, usize, BuildHasherDefault<NameHasher>> =
+    let mut names: NameMap<usize> =
         HashMap::with_capacity_and_hasher(text.len() / 128, BuildHasherDefault::default());
     let mut rules = schema::Interner::default();
     let errors = section::scan(text, |raw| {

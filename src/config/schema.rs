@@ -7,9 +7,8 @@ use crate::matcher::calendar::CalendarRule;
 use crate::matcher::field::FieldRule;
 use crate::matcher::severity::SeverityRule;
 
+use super::NameMap;
 use super::findings::Findings;
-use std::collections::HashMap;
-
 use super::model::{
     GotifyConfig, HttpMethod, Lines, Located, MatchMode, Rule, Secret, SendmailConfig, SmtpConfig,
     SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
@@ -150,14 +149,14 @@ type Apply<T> = for<'t> fn(&mut T, &'t str, usize, &mut Interner<'t>) -> Result<
 /// shared (a failing one is parsed again, so every line still gets its message).
 #[derive(Default)]
 pub struct Interner<'t> {
-    field: HashMap<&'t str, Rule<FieldRule>>,
-    severity: HashMap<&'t str, Rule<SeverityRule>>,
-    calendar: HashMap<&'t str, Rule<CalendarRule>>,
+    field: NameMap<'t, Rule<FieldRule>>,
+    severity: NameMap<'t, Rule<SeverityRule>>,
+    calendar: NameMap<'t, Rule<CalendarRule>>,
 }
 
 /// The shared rule for `text`, parsed by `parse` the first time.
 fn intern<'t, R>(
-    known: &mut HashMap<&'t str, Rule<R>>,
+    known: &mut NameMap<'t, Rule<R>>,
     text: &'t str,
     parse: fn(&str) -> Result<R, String>,
 ) -> Result<Rule<R>, String> {
