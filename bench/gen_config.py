@@ -12,7 +12,13 @@ Profiles:
            matcher and a rule in one matcher of three (about 40 bytes per matcher), so
            that 100,000 matchers fit into the 4 MiB size limit of notifications.cfg.
 
+With --faults K, K lines of notifications.cfg (and a few of the private file) are then
+damaged in ways validate reports (misspelt keys, bad values, missing targets, broken
+regexes and calendars, duplicate keys, lost blank lines, bad names and base64), so that
+validate has many findings to compare before and after a change. Also deterministic.
+
 Usage: gen_config.py --matchers N --targets M --out DIR [--profile full|compact] [--seed S]
+                     [--faults K]
 """
 
 import argparse
@@ -155,7 +161,7 @@ def gen_matchers(rng, prof, count, target_names):
     for i in range(count):
         lines = ["matcher: %s" % prof.matcher_name(i)]
         if prof.full and rng.random() < 0.3:
-            lines.append("comment generated matcher %d" % i)
+            lines.append("comment matcher %d" % i)
         lines += full_rules(rng) if prof.full else compact_rules(rng)
         r = rng.random()
         if r < (0.25 if prof.full else 0.04):
@@ -171,8 +177,74 @@ def gen_matchers(rng, prof, count, target_names):
     return sections
 
 
+def damage_line(rng, line):
+    """One property line made wrong in a way chosen by its key; None = leave it."""
+    key, _, value = line.partition(" ")
+    choices = {
+        "mailto": ["mailto x", "mail-to %s" % value, "mailto %s\x07" % value],
+        "mailto-user": ["mailto-user nobody@pve", "mailto-user root@pam"],
+        "server": ["server %s?token=x" % value, "server ftp://%s" % value, "server"],
+        "port": ["port 70000", "port 0", "port abc"],
+        "mode": ["mode ssl", "mode any", "mode"],
+        "method": ["method patch"],
+        "url": ["url ftp://example.com/x", "url not a url"],
+        "header": ["header name=Bad Header,value=%s" % b64("x"), "header value=%s" % b64("x"),
+                   "header name=X-Test,value=***"],
+        "body": ["body ***not base64***", "body %s" % b64("{{ unclosed")],
+        "match-field": ["match-field regex:hostname=(", "match-field exact:type", "match-field fuzzy:a=b"],
+        "match-severity": ["match-severity fatal", "match-severity warning,,error"],
+        "match-calendar": ["match-calendar mon-fry 9-17", "match-calendar 9:00-9:00",
+                           "match-calendar mon-fri 22:00-06:00", "match-calendar 25:00-26:00"],
+        "target": ["target ghost-%d" % rng.randrange(100), "target default-matcher", "target a"],
+        "mode any": [],
+        "invert-match": ["invert-match maybe"],
+        "comment": ["comment %s" % ("x" * 200), "# comment %s" % value],
+        "from-address": ["from-address root\tx"],
+        "username": ["username %s\nport 1" % value],
+        "disable": ["disable yes please"],
+    }.get(key, ["%s-typo %s" % (key, value), "%s %s" % (key, value)])
+    return rng.choice(choices) if choices else None
+
+
+def damage(rng, sections, private, count):
+    """Damage `count` lines of the public sections and a few private ones, in place."""
+    spots = [(i, j) for i, s in enumerate(sections) for j in range(1, len(s))]
+    for i, j in sorted(rng.sample(spots, min(count, len(spots)))):
+        kind = rng.random()
+        if kind < 0.08:
+            # A header whose name breaks the rule, or whose type is unknown.
+            sections[i][0] = rng.choice(["matcher: -%d" % i, "Sendmail: s%d" % i,
+                                         "matcher: %s" % ("n" * 40)])
+        elif kind < 0.14:
+            # The blank line before the next section is lost (it becomes a property line).
+            sections[i].append("\x00join")
+        elif kind < 0.20:
+            sections[i].append(sections[i][j])  # a repeated key
+        else:
+            new = damage_line(rng, sections[i][j])
+            if new is not None:
+                sections[i][j] = new
+    for section in rng.sample(private, min(len(private), max(1, count // 20))):
+        section[1] = rng.choice(["password", "token", "secret name=channel,value=***", "bogus 1",
+                                 "secret name=channel", section[1] + "\n" + section[1]])
+
+
 def render(sections):
-    return "\n".join(s[0] + "\n" + "".join("\t%s\n" % line for line in s[1:]) for s in sections)
+    def body(line):
+        # "\x00join" marks a lost blank line: the next header follows directly.
+        return "" if line == "\x00join" else "\t%s\n" % line.replace("\n", "\n\t")
+
+    out = []
+    for s in sections:
+        text = s[0] + "\n" + "".join(body(line) for line in s[1:])
+        out.append(text)
+    # A section ending in the marker is glued to the next one.
+    joined = ""
+    for s, text in zip(sections, out):
+        joined += text
+        if not (len(s) > 1 and s[-1] == "\x00join"):
+            joined += "\n"
+    return joined.rstrip("\n") + "\n"
 
 
 def write(path, text, mode):
@@ -189,6 +261,7 @@ def main():
     ap.add_argument("--out", required=True, help="configuration directory to write")
     ap.add_argument("--profile", choices=("full", "compact"), default="full")
     ap.add_argument("--seed", type=int, default=20240603)
+    ap.add_argument("--faults", type=int, default=0, help="damage this many lines (see above)")
     args = ap.parse_args()
     if args.targets < 1 or args.matchers < 0:
         sys.exit("gen_config.py: need --targets >= 1 and --matchers >= 0")
@@ -199,6 +272,8 @@ def main():
 
     public, private, names = gen_targets(rng, prof, args.targets, n_users)
     public += gen_matchers(rng, prof, args.matchers, names)
+    if args.faults:
+        damage(random.Random(args.seed + 1), public, private, args.faults)
     text = render(public)
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_SIZE:

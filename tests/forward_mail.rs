@@ -724,3 +724,24 @@ fn mail_routed_nowhere_is_logged_as_dropped() {
     );
     assert_eq!(syslog.lines().len(), 1);
 }
+
+#[test]
+fn a_fifo_in_place_of_notifications_cfg_keeps_the_mail_queued() {
+    let dir = ConfigDir::new("");
+    let fifo = dir.file("notifications.cfg");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let out = dir
+        .cmd(&["forward-mail", "--no-state"])
+        .write_stdin(MAIL)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(75), "{}", stderr_of(&out));
+    let expected = format!(
+        "{}: cannot read: not a regular file (a FIFO)",
+        fifo.display()
+    );
+    assert!(stderr_of(&out).contains(&expected), "{}", stderr_of(&out));
+}

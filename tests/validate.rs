@@ -159,3 +159,80 @@ fn each_kind_of_bad_config_names_file_line_and_key() {
     assert!(text.lines().all(|l| !l.contains('\r')));
     assert!(!stderr_of(&out).contains("panicked"));
 }
+
+/// A FIFO where a configuration file should be: a clear error naming the file, at once
+/// (opening it for reading would wait for a writer forever).
+#[test]
+fn a_fifo_in_place_of_a_config_file_is_an_error_not_a_hang() {
+    for name in [
+        "notifications.cfg",
+        "priv/notifications.cfg",
+        "user.cfg",
+        "datacenter.cfg",
+    ] {
+        let dir = ConfigDir::new("");
+        std::fs::create_dir_all(dir.file("priv")).unwrap();
+        let fifo = dir.file(name);
+        let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(
+            unsafe { libc::mkfifo(path.as_ptr(), 0o600) },
+            0,
+            "mkfifo {name}"
+        );
+        let out = dir
+            .cmd(&["validate"])
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        let text = stdout_of(&out);
+        let expected = format!(
+            "{}: cannot read: not a regular file (a FIFO)",
+            fifo.display()
+        );
+        assert!(
+            text.contains(&expected),
+            "{name}: missing {expected:?} in:\n{text}"
+        );
+        // user.cfg too: the built-in mail-to-root target needs it.
+        assert_eq!(out.status.code(), Some(78), "{name}: {text}");
+    }
+}
+
+/// Issue 10, item 5: with the default matcher off and nothing for system mail, forward-mail
+/// would accept root's mail and send it nowhere; validate says so (a warning).
+#[test]
+fn root_mail_routed_nowhere_is_a_warning() {
+    let dir = ConfigDir::new(
+        "matcher: default-matcher\n\ttarget mail-to-root\n\tdisable true\n\n\
+         sendmail: archive\n\tmailto archive@example.com\n\n\
+         matcher: backups\n\tmatch-field exact:type=vzdump\n\ttarget archive\n",
+    );
+    dir.write("user.cfg", "user:root@pam:1:0:::root@example.com:::\n");
+    let out = dir
+        .cmd(&["--sendmail", "/bin/sh", "validate"])
+        .output()
+        .unwrap();
+    let file = dir.file("notifications.cfg");
+    assert_eq!(
+        stdout_of(&out),
+        format!(
+            "{}: warning: root's local mail (forward-mail: type=system-mail, severity unknown) \
+             would be dropped: no enabled matcher selects an existing, enabled target for it\n\
+             configuration is valid, 1 warning\n",
+            file.display()
+        )
+    );
+    assert_eq!(out.status.code(), Some(0));
+    dir.write(
+        "notifications.cfg",
+        "matcher: default-matcher\n\ttarget mail-to-root\n\tdisable true\n\n\
+         sendmail: archive\n\tmailto archive@example.com\n\n\
+         matcher: backups\n\tmatch-field exact:type=system-mail\n\ttarget archive\n",
+    );
+    let out = dir
+        .cmd(&["--sendmail", "/bin/sh", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout_of(&out), "configuration is valid\n");
+}

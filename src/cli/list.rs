@@ -2,11 +2,11 @@
 //! webhook header values and bodies not at all (they often hold literal tokens), URLs
 //! reduced.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::args::{ListArgs, ListWhat};
 use super::{Host, Output};
-use crate::config::{Config, Matcher, Target, TargetKind, value};
+use crate::config::{Config, Located, Matcher, Prop, Rule, Target, TargetKind, value};
 use crate::exit::ExitStatus;
 use crate::redact::reduce_url;
 
@@ -117,38 +117,38 @@ fn target_settings(t: &Target) -> Vec<String> {
     let mut s = Settings::default();
     match &t.kind {
         TargetKind::Sendmail(c) => {
-            s.list("mailto", &c.mailto);
-            s.list("mailto-user", &c.mailto_user);
-            s.opt("from-address", c.from_address.as_deref());
-            s.opt("author", c.author.as_deref());
+            s.list(Prop::Mailto, &c.mailto);
+            s.list(Prop::MailtoUser, &c.mailto_user);
+            s.opt(Prop::FromAddress, c.from_address.as_deref());
+            s.opt(Prop::Author, c.author.as_deref());
         }
         TargetKind::Smtp(c) => {
-            s.add("server", &c.server);
-            s.add("mode", c.mode.as_str());
-            s.add("port", &c.effective_port().to_string());
-            s.opt("username", c.username.as_deref());
-            s.add("password", set_or_none(c.password.is_some()));
-            s.add("from-address", &c.from_address);
-            s.opt("author", c.author.as_deref());
-            s.list("mailto", &c.mailto);
-            s.list("mailto-user", &c.mailto_user);
+            s.add(Prop::Server, &c.server);
+            s.add(Prop::Mode, c.mode.as_str());
+            s.add(Prop::Port, &c.effective_port().to_string());
+            s.opt(Prop::Username, c.username.as_deref());
+            s.add(Prop::Password, set_or_none(c.password.is_some()));
+            s.add(Prop::FromAddress, &c.from_address);
+            s.opt(Prop::Author, c.author.as_deref());
+            s.list(Prop::Mailto, &c.mailto);
+            s.list(Prop::MailtoUser, &c.mailto_user);
         }
         TargetKind::Gotify(c) => {
-            s.add("server", &reduce_url(&c.server));
-            s.add("token", set_or_none(c.token.is_some()));
+            s.add(Prop::Server, &reduce_url(&c.server));
+            s.add(Prop::Token, set_or_none(c.token.is_some()));
         }
         TargetKind::Webhook(c) => {
-            s.add("method", c.method.as_str());
-            s.add("url", &reduce_url(&c.url));
+            s.add(Prop::Method, c.method.as_str());
+            s.add(Prop::Url, &reduce_url(&c.url));
             let names: Vec<String> = c.header.iter().map(|h| h.name.clone()).collect();
-            s.list("header", &names);
+            s.list(Prop::Header, &names);
             if let Some(body) = &c.body {
                 let size = decoded_len(body)
                     .map_or_else(|| "invalid base64".to_string(), |n| format!("{n} bytes"));
-                s.raw("body", &format!("(set, {size})"));
+                s.raw(Prop::Body, &format!("(set, {size})"));
             }
             let names: Vec<String> = c.secret.iter().map(|h| h.name.clone()).collect();
-            s.list("secret", &names);
+            s.list(Prop::Secret, &names);
         }
     }
     s.0
@@ -158,7 +158,7 @@ fn target_settings(t: &Target) -> Vec<String> {
 struct Settings(Vec<String>);
 
 impl Settings {
-    fn add(&mut self, key: &str, value: &str) {
+    fn add(&mut self, key: Prop, value: &str) {
         if value.contains(char::is_whitespace) || value.is_empty() {
             self.0.push(format!("{key}=\"{}\"", value.escape_default()));
         } else {
@@ -167,17 +167,17 @@ impl Settings {
     }
 
     /// For annotations such as `(set, 96 bytes)`, which are not values and stay unquoted.
-    fn raw(&mut self, key: &str, annotation: &str) {
+    fn raw(&mut self, key: Prop, annotation: &str) {
         self.0.push(format!("{key}={annotation}"));
     }
 
-    fn opt(&mut self, key: &str, value: Option<&str>) {
+    fn opt(&mut self, key: Prop, value: Option<&str>) {
         if let Some(value) = value {
             self.add(key, value);
         }
     }
 
-    fn list(&mut self, key: &str, values: &[String]) {
+    fn list(&mut self, key: Prop, values: &[String]) {
         if !values.is_empty() {
             self.add(key, &values.join(","));
         }
@@ -193,53 +193,73 @@ fn decoded_len(base64: &str) -> Option<usize> {
 }
 
 fn target_json(t: &Target) -> Value {
-    let mut v = json!({
-        "name": t.name,
-        "type": t.kind.type_name(),
-        "origin": t.origin,
-        "disable": t.disable,
-        "comment": t.comment,
-    });
-    let extra = match &t.kind {
-        TargetKind::Sendmail(c) => json!({
-            "mailto": c.mailto, "mailto-user": c.mailto_user,
-            "from-address": c.from_address, "author": c.author,
-        }),
-        TargetKind::Smtp(c) => json!({
-            "server": c.server, "port": c.effective_port(), "mode": c.mode,
-            "username": c.username, "password-set": c.password.is_some(),
-            "from-address": c.from_address, "author": c.author,
-            "mailto": c.mailto, "mailto-user": c.mailto_user,
-        }),
-        TargetKind::Gotify(c) => json!({
-            "server": reduce_url(&c.server), "token-set": c.token.is_some(),
-        }),
-        TargetKind::Webhook(c) => json!({
-            "method": c.method, "url": reduce_url(&c.url),
-            "header": c.header.iter().map(|h| &h.name).collect::<Vec<_>>(),
-            "body-bytes": c.body.as_deref().and_then(decoded_len),
-            "secret": c.secret.iter().map(|s| &s.name).collect::<Vec<_>>(),
-        }),
-    };
-    if let (Value::Object(base), Value::Object(extra)) = (&mut v, extra) {
-        base.extend(extra);
+    let mut v = Map::new();
+    v.insert("name".into(), json!(t.name));
+    v.insert("type".into(), json!(t.kind.type_name()));
+    put(&mut v, Prop::Origin, t.origin);
+    put(&mut v, Prop::Disable, t.disable);
+    put(&mut v, Prop::Comment, &t.comment);
+    match &t.kind {
+        TargetKind::Sendmail(c) => {
+            put(&mut v, Prop::Mailto, &c.mailto);
+            put(&mut v, Prop::MailtoUser, &c.mailto_user);
+            put(&mut v, Prop::FromAddress, &c.from_address);
+            put(&mut v, Prop::Author, &c.author);
+        }
+        TargetKind::Smtp(c) => {
+            put(&mut v, Prop::Server, &c.server);
+            put(&mut v, Prop::Port, c.effective_port());
+            put(&mut v, Prop::Mode, c.mode);
+            put(&mut v, Prop::Username, &c.username);
+            v.insert(
+                format!("{}-set", Prop::Password),
+                json!(c.password.is_some()),
+            );
+            put(&mut v, Prop::FromAddress, &c.from_address);
+            put(&mut v, Prop::Author, &c.author);
+            put(&mut v, Prop::Mailto, &c.mailto);
+            put(&mut v, Prop::MailtoUser, &c.mailto_user);
+        }
+        TargetKind::Gotify(c) => {
+            put(&mut v, Prop::Server, reduce_url(&c.server));
+            v.insert(format!("{}-set", Prop::Token), json!(c.token.is_some()));
+        }
+        TargetKind::Webhook(c) => {
+            put(&mut v, Prop::Method, c.method);
+            put(&mut v, Prop::Url, reduce_url(&c.url));
+            let headers: Vec<&String> = c.header.iter().map(|h| &h.name).collect();
+            put(&mut v, Prop::Header, headers);
+            let body = c.body.as_deref().and_then(decoded_len);
+            v.insert(format!("{}-bytes", Prop::Body), json!(body));
+            let secrets: Vec<&String> = c.secret.iter().map(|s| &s.name).collect();
+            put(&mut v, Prop::Secret, secrets);
+        }
     }
-    v
+    Value::Object(v)
 }
 
 fn matcher_json(m: &Matcher) -> Value {
-    json!({
-        "name": m.name,
-        "origin": m.origin,
-        "disable": m.disable,
-        "mode": m.mode,
-        "invert-match": m.invert_match,
-        "match-field": m.match_field.iter().map(|r| &r.value.0).collect::<Vec<_>>(),
-        "match-severity": m.match_severity.iter().map(|r| &r.value.0).collect::<Vec<_>>(),
-        "match-calendar": m.match_calendar.iter().map(|r| &r.value.0).collect::<Vec<_>>(),
-        "target": m.target.iter().map(|t| &t.value).collect::<Vec<_>>(),
-        "comment": m.comment,
-    })
+    fn texts<R>(rules: &[Located<Rule<R>>]) -> Vec<&str> {
+        rules.iter().map(|r| r.value.0.as_str()).collect()
+    }
+    let mut v = Map::new();
+    v.insert("name".into(), json!(m.name));
+    put(&mut v, Prop::Origin, m.origin);
+    put(&mut v, Prop::Disable, m.disable);
+    put(&mut v, Prop::Mode, m.mode);
+    put(&mut v, Prop::InvertMatch, m.invert_match);
+    put(&mut v, Prop::MatchField, texts(&m.match_field));
+    put(&mut v, Prop::MatchSeverity, texts(&m.match_severity));
+    put(&mut v, Prop::MatchCalendar, texts(&m.match_calendar));
+    let targets: Vec<&String> = m.target.iter().map(|t| &t.value).collect();
+    put(&mut v, Prop::Target, targets);
+    put(&mut v, Prop::Comment, &m.comment);
+    Value::Object(v)
+}
+
+/// A property under its key, as the configuration spells it.
+fn put(object: &mut Map<String, Value>, prop: Prop, value: impl serde::Serialize) {
+    object.insert(prop.key().to_string(), json!(value));
 }
 
 fn row(cells: &[&str]) -> Vec<String> {
@@ -294,8 +314,8 @@ mod tests {
     #[test]
     fn settings_quote_values_with_spaces() {
         let mut s = Settings::default();
-        s.add("author", "Proxmox VE");
-        s.add("mode", "tls");
+        s.add(Prop::Author, "Proxmox VE");
+        s.add(Prop::Mode, "tls");
         assert_eq!(s.0, ["author=\"Proxmox VE\"", "mode=tls"]);
     }
 }

@@ -1,26 +1,25 @@
 //! Validation errors and warnings (config.md §6): problems of a configuration that loads,
 //! found on the merged result. Load errors are reported earlier, while parsing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::matcher::calendar::{CalendarRule, Extension};
 
 use super::HostFacts;
+use super::NameMap;
 use super::datacenter::{self, DatacenterLines};
 use super::findings::Findings;
-use super::model::{Config, Finding, FindingKind, Origin, TargetKind};
-use super::schema::{Item, Section, Value, printable};
+use super::model::{Config, Finding, FindingKind, Prop, Target, TargetKind};
+use super::schema::printable;
 use super::value::{self, Base64Problem};
 
-/// Everything the checks look at besides the typed configuration: the checked sections
-/// (for line numbers), the names of sections that failed to load (not reported again as
+/// Everything the checks look at besides the typed configuration (which carries the line
+/// of every property): the names of sections that failed to load (not reported again as
 /// missing), and facts about the files and the host.
 pub struct Context<'a> {
     pub config: &'a Config,
-    pub public: &'a BTreeMap<String, (Section, Origin)>,
     pub public_invalid: &'a BTreeSet<String>,
-    pub private: &'a BTreeMap<String, Section>,
     pub private_invalid: &'a BTreeSet<String>,
     pub datacenter_lines: DatacenterLines,
     /// Permission bits of `priv/notifications.cfg` when it was read.
@@ -40,7 +39,8 @@ pub struct Out<'a> {
 }
 
 pub fn run(cx: &Context, out: &mut Out) {
-    check_matchers(cx, out.public);
+    let targets = targets_by_name(cx);
+    check_matchers(cx, &targets, out.public);
     check_mail_targets(cx, out);
     check_smtp(cx, out.public);
     check_gotify(cx, out.public);
@@ -48,22 +48,25 @@ pub fn run(cx: &Context, out: &mut Out) {
     check_proxy(cx, out.datacenter);
     check_private_mode(cx, out.private);
     check_sendmail_program(cx, out.other);
+    check_system_mail_route(cx, &targets, out.public);
 }
 
-fn section<'a>(cx: &'a Context, name: &str) -> Option<&'a Section> {
-    cx.public.get(name).map(|(section, _)| section)
+/// The targets by name, hashed: the checks look names up once per matcher target, and
+/// names often share long prefixes, which ordered comparison pays for.
+fn targets_by_name<'a>(cx: &Context<'a>) -> NameMap<'a, &'a Target> {
+    let mut map = NameMap::with_capacity_and_hasher(cx.config.targets.len(), Default::default());
+    for (name, target) in &cx.config.targets {
+        map.insert(name.as_str(), target);
+    }
+    map
 }
 
-fn line(item: &Item) -> usize {
-    item.line
-}
-
-fn check_matchers(cx: &Context, findings: &mut Findings) {
+fn check_matchers(cx: &Context, targets: &NameMap<&Target>, findings: &mut Findings) {
     for matcher in cx.config.matchers.values() {
         let name = &matcher.name;
         for target in &matcher.target {
             let wanted = &target.value;
-            if cx.config.targets.contains_key(wanted) || cx.public_invalid.contains(wanted) {
+            if targets.contains_key(wanted.as_str()) || cx.public_invalid.contains(wanted) {
                 continue;
             }
             let note = if cx.config.matchers.contains_key(wanted) {
@@ -82,16 +85,14 @@ fn check_matchers(cx: &Context, findings: &mut Findings) {
         // Disabling the built-in default matcher is the documented way to switch off the
         // default route, so only other disabled matchers are worth a word.
         if matcher.disable && matcher.name != "default-matcher" {
-            let at = section(cx, name)
-                .and_then(|s| s.line_of("disable"))
-                .unwrap_or(matcher.line);
+            let at = matcher.lines.first(Prop::Disable).unwrap_or(matcher.line);
             findings.warning(
                 at,
                 format!("matcher '{name}' is disabled and has no effect"),
             );
         }
         for rule in &matcher.match_calendar {
-            let (text, calendar) = &rule.value;
+            let (text, calendar) = &*rule.value;
             check_calendar(text, calendar, rule.line, findings);
         }
     }
@@ -101,27 +102,39 @@ fn check_calendar(text: &str, rule: &CalendarRule, line: usize, findings: &mut F
     if rule.is_empty() {
         findings.warning(
             line,
-            format!("match-calendar '{text}' never matches (start equals end)"),
+            format!(
+                "{} '{text}' never matches (start equals end)",
+                Prop::MatchCalendar
+            ),
         );
     }
     let extensions: Vec<Extension> = rule.extensions();
     if !extensions.is_empty() {
         findings.warning(
             line,
-            format!("match-calendar '{text}' is accepted by pvenotify but rejected by Proxmox VE"),
+            format!(
+                "{} '{text}' is accepted by pvenotify but rejected by Proxmox VE",
+                Prop::MatchCalendar
+            ),
         );
     }
 }
 
 fn is_local_root(address: &str, host: &HostFacts) -> bool {
-    let address = address.to_ascii_lowercase();
-    if address == "root" || address == "root@localhost" {
+    if address.eq_ignore_ascii_case("root") || address.eq_ignore_ascii_case("root@localhost") {
         return true;
     }
+    let Some(domain) = address
+        .get(..5)
+        .filter(|user| user.eq_ignore_ascii_case("root@"))
+        .map(|_| &address[5..])
+    else {
+        return false;
+    };
     [&host.hostname, &host.fqdn]
         .into_iter()
         .filter(|name| !name.is_empty())
-        .any(|name| address == format!("root@{}", name.to_ascii_lowercase()))
+        .any(|name| domain.eq_ignore_ascii_case(name))
 }
 
 const LOOP_NOTE: &str = "forwarded system mail would loop back into forward-mail";
@@ -131,51 +144,63 @@ const LOOP_NOTE: &str = "forwarded system mail would loop back into forward-mail
 fn check_mail_targets(cx: &Context, out: &mut Out) {
     let mut unresolvable: Vec<&str> = Vec::new();
     for target in cx.config.targets.values() {
-        let (mailto, mailto_user, kind) = match &target.kind {
-            TargetKind::Sendmail(c) => (&c.mailto, &c.mailto_user, "sendmail"),
-            TargetKind::Smtp(c) => (&c.mailto, &c.mailto_user, "smtp"),
+        let (mailto, mailto_user, from_address, author, kind) = match &target.kind {
+            TargetKind::Sendmail(c) => (
+                &c.mailto,
+                &c.mailto_user,
+                c.from_address.as_deref(),
+                c.author.as_deref(),
+                "sendmail",
+            ),
+            TargetKind::Smtp(c) => (
+                &c.mailto,
+                &c.mailto_user,
+                Some(c.from_address.as_str()),
+                c.author.as_deref(),
+                "smtp",
+            ),
             _ => continue,
         };
         let name = &target.name;
-        let Some(section) = section(cx, name) else {
-            continue;
-        };
         if mailto.is_empty() && mailto_user.is_empty() {
             out.public.error(
                 target.line,
                 format!(
-                    "{kind} target '{name}' has neither 'mailto' nor 'mailto-user' (no recipients)"
+                    "{kind} target '{name}' has neither '{}' nor '{}' (no recipients)",
+                    Prop::Mailto,
+                    Prop::MailtoUser
                 ),
             );
         }
-        for item in section.items("mailto") {
-            if is_local_root(&item.text, cx.host) {
+        for (address, line) in mailto.iter().zip(target.lines.all(Prop::Mailto)) {
+            if is_local_root(address, cx.host) {
                 out.public.warning(
-                    line(item),
+                    line,
                     format!(
                         "{kind} target '{name}': recipient '{}' is root on this host; {LOOP_NOTE}",
-                        printable(&item.text)
+                        printable(address)
                     ),
                 );
             }
         }
-        for item in section.items("mailto-user") {
-            let user = &item.text;
+        for (user, line) in mailto_user.iter().zip(target.lines.all(Prop::MailtoUser)) {
             match cx.config.users.email(user) {
                 Ok(Some(address)) if is_local_root(address, cx.host) => out.public.warning(
-                    line(item),
+                    line,
                     format!(
-                        "{kind} target '{name}': mailto-user '{user}' has the address '{}', \
+                        "{kind} target '{name}': {} '{user}' has the address '{}', \
                          which is root on this host; {LOOP_NOTE}",
+                        Prop::MailtoUser,
                         printable(address)
                     ),
                 ),
                 Ok(Some(_)) => {}
                 Ok(None) => out.public.warning(
-                    line(item),
+                    line,
                     format!(
-                        "user '{user}' (mailto-user of target '{name}') has no e-mail address \
-                         in user.cfg; skipped"
+                        "user '{user}' ({} of target '{name}') has no e-mail address \
+                         in user.cfg; skipped",
+                        Prop::MailtoUser
                     ),
                 ),
                 Err(_) => {
@@ -185,13 +210,13 @@ fn check_mail_targets(cx: &Context, out: &mut Out) {
                 }
             }
         }
-        for key in ["from-address", "author"] {
-            if let Some(item) = section.first(key)
-                && item.text.chars().any(char::is_control)
+        for (prop, text) in [(Prop::FromAddress, from_address), (Prop::Author, author)] {
+            if let Some(text) = text
+                && text.chars().any(char::is_control)
             {
                 out.public.error(
-                    line(item),
-                    format!("{kind} target '{name}': {key} contains a control character"),
+                    target.lines.all(prop).next().unwrap_or(target.line),
+                    format!("{kind} target '{name}': {prop} contains a control character"),
                 );
             }
         }
@@ -224,29 +249,29 @@ fn check_smtp(cx: &Context, findings: &mut Findings) {
             continue;
         };
         let name = &target.name;
-        let Some(section) = section(cx, name) else {
-            continue;
-        };
+        let lines = &target.lines;
         if smtp.port == Some(0) {
             findings.error(
-                section.line_of("port").unwrap_or(target.line),
+                lines.first(Prop::Port).unwrap_or(target.line),
                 format!("smtp target '{name}': port 0 cannot be used"),
             );
         }
         if smtp.username.is_some() {
-            let username_line = section.line_of("username").unwrap_or(target.line);
+            let username_line = lines.first(Prop::Username).unwrap_or(target.line);
             if smtp.password.is_none() && !cx.private_invalid.contains(name) {
                 findings.error(
                     username_line,
                     format!(
-                        "smtp target '{name}': 'username' is set but there is no password \
-                         in priv/notifications.cfg"
+                        "smtp target '{name}': '{}' is set but there is no {} \
+                         in priv/notifications.cfg",
+                        Prop::Username,
+                        Prop::Password
                     ),
                 );
             }
             if smtp.mode == super::model::SmtpMode::Insecure {
                 findings.warning(
-                    section.line_of("mode").unwrap_or(username_line),
+                    lines.first(Prop::Mode).unwrap_or(username_line),
                     format!(
                         "smtp target '{name}': mode insecure with a username sends the password \
                          without encryption"
@@ -269,9 +294,7 @@ fn check_gotify(cx: &Context, findings: &mut Findings) {
                 format!("gotify target '{name}' has no token in priv/notifications.cfg"),
             );
         }
-        let server_line = section(cx, name)
-            .and_then(|s| s.line_of("server"))
-            .unwrap_or(target.line);
+        let server_line = target.lines.first(Prop::Server).unwrap_or(target.line);
         if gotify.server.starts_with("http://") {
             findings.warning(
                 server_line,
@@ -289,6 +312,18 @@ fn check_gotify(cx: &Context, findings: &mut Findings) {
                 ),
             );
         }
+        // `/message` is appended to the server: a query would end up before it (and the
+        // token after it), and it could echo back in error messages. Not quoted, since it
+        // may hold a secret.
+        if gotify.server.contains('?') {
+            findings.error(
+                server_line,
+                format!(
+                    "gotify target '{name}': server must not contain a query string ('?'); \
+                     give the base URL only"
+                ),
+            );
+        }
     }
 }
 
@@ -301,83 +336,63 @@ fn base64_problem(text: &str) -> Option<&'static str> {
     }
 }
 
-fn name_value(item: &Item) -> (&str, Option<&str>) {
-    let mut name = "";
-    let mut value = None;
-    if let Value::Pairs(pairs) = &item.value {
-        for (key, text) in pairs {
-            if key == "name" {
-                name = text;
-            } else {
-                value = Some(text.as_str());
-            }
-        }
-    }
-    (name, value)
-}
-
 fn check_webhooks(cx: &Context, out: &mut Out) {
     for target in cx.config.targets.values() {
-        let TargetKind::Webhook(_) = &target.kind else {
+        let TargetKind::Webhook(webhook) = &target.kind else {
             continue;
         };
         let name = &target.name;
-        if let Some(section) = section(cx, name) {
-            for item in section.items("header") {
-                let (header, value) = name_value(item);
-                if !value::is_http_header_name(header) {
-                    out.public.error(
-                        item.line,
-                        format!(
-                            "webhook target '{name}': '{}' is not a valid HTTP header name",
-                            printable(header)
-                        ),
-                    );
-                }
-                if let Some(problem) = value.and_then(base64_problem) {
-                    out.public.error(
-                        item.line,
-                        format!(
-                            "webhook target '{name}': value of header '{}' {problem}",
-                            printable(header)
-                        ),
-                    );
-                }
-            }
-            if let Some(item) = section.first("body")
-                && let Some(problem) = base64_problem(&item.text)
-            {
+        for (header, line) in webhook.header.iter().zip(target.lines.all(Prop::Header)) {
+            if !value::is_http_header_name(&header.name) {
                 out.public.error(
-                    item.line,
-                    format!("webhook target '{name}': body {problem}"),
-                );
-            }
-        }
-        let Some(private) = cx.private.get(name) else {
-            continue;
-        };
-        if private.section_type.as_str() != target.kind.type_name() {
-            continue;
-        }
-        let mut seen: Vec<&str> = Vec::new();
-        for item in private.items("secret") {
-            let (secret, value) = name_value(item);
-            if seen.contains(&secret) {
-                out.private.error(
-                    item.line,
+                    line,
                     format!(
-                        "webhook target '{name}': secret '{}' is defined more than once",
-                        printable(secret)
+                        "webhook target '{name}': '{}' is not a valid HTTP header name",
+                        printable(&header.name)
                     ),
                 );
             }
-            seen.push(secret);
-            if let Some(problem) = value.and_then(base64_problem) {
+            if let Some(problem) = header.value.as_deref().and_then(base64_problem) {
+                out.public.error(
+                    line,
+                    format!(
+                        "webhook target '{name}': value of header '{}' {problem}",
+                        printable(&header.name)
+                    ),
+                );
+            }
+        }
+        if let Some(body) = &webhook.body
+            && let Some(problem) = base64_problem(body)
+        {
+            out.public.error(
+                target.lines.all(Prop::Body).next().unwrap_or(target.line),
+                format!("webhook target '{name}': {} {problem}", Prop::Body),
+            );
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        let private_lines = target.private_lines.all(Prop::Secret);
+        for (secret, line) in webhook.secret.iter().zip(private_lines) {
+            let secret_name = secret.name.as_str();
+            if seen.contains(&secret_name) {
                 out.private.error(
-                    item.line,
+                    line,
+                    format!(
+                        "webhook target '{name}': secret '{}' is defined more than once",
+                        printable(secret_name)
+                    ),
+                );
+            }
+            seen.push(secret_name);
+            if let Some(problem) = (secret.value.as_ref())
+                .map(|v| v.expose())
+                .and_then(base64_problem)
+            {
+                out.private.error(
+                    line,
                     format!(
                         "webhook target '{name}': value of secret '{}' {problem}",
-                        printable(secret)
+                        printable(secret_name)
                     ),
                 );
             }
@@ -422,6 +437,77 @@ fn check_private_mode(cx: &Context, findings: &mut Findings) {
             ),
         );
     }
+}
+
+/// Warns when root's local mail, which `forward-mail` turns into an event of severity
+/// `unknown` with `type=system-mail` and `hostname`, would reach no target and be dropped.
+///
+/// The event is routed through the model as it is. Only `match-calendar` makes the result
+/// depend on time, and only on the local weekday and minute, and it changes only at the
+/// minutes where some window opens or closes: one moment per weekday and such stretch
+/// covers the week. Nowhere at all gives one warning, nowhere at some moments another.
+/// Matchers without calendar rules are asked first, so the usual configuration (a matcher
+/// for all mail) costs one evaluation.
+fn check_system_mail_route(cx: &Context, targets: &NameMap<&Target>, findings: &mut Findings) {
+    use crate::matcher::{self, calendar::CalendarRule};
+    use crate::notification::{Fields, Severity};
+    use chrono::Weekday;
+
+    let fields = Fields::from([
+        ("type".to_string(), "system-mail".to_string()),
+        ("hostname".to_string(), cx.host.hostname.clone()),
+    ]);
+    let delivers = |m: &super::model::Matcher| {
+        m.target.iter().any(|t| {
+            targets
+                .get(t.value.as_str())
+                .is_some_and(|target| !target.disable)
+        })
+    };
+    let matches = |m: &super::model::Matcher, weekday: Weekday, minute: u16| {
+        matcher::matches_at(m, &fields, Severity::Unknown, weekday, u32::from(minute))
+    };
+    // Matching is cheaper than looking the targets up, so it is asked first.
+    let enabled = || cx.config.matchers.values().filter(|m| !m.disable);
+    if enabled().any(|m| m.match_calendar.is_empty() && matches(m, Weekday::Mon, 0) && delivers(m))
+    {
+        return;
+    }
+    let timed: Vec<&super::model::Matcher> = enabled()
+        .filter(|m| !m.match_calendar.is_empty() && delivers(m))
+        .collect();
+    let mut edges: BTreeSet<u16> = timed
+        .iter()
+        .flat_map(|m| &m.match_calendar)
+        .flat_map(|rule| CalendarRule::edges(&rule.value.1))
+        .filter(|minute| *minute < 24 * 60)
+        .collect();
+    edges.insert(0);
+    let (mut routed, mut moments) = (0, 0);
+    for day in 0..7u8 {
+        let weekday = Weekday::try_from(day).unwrap_or(Weekday::Mon);
+        for minute in &edges {
+            moments += 1;
+            if timed.iter().any(|m| matches(m, weekday, *minute)) {
+                routed += 1;
+            }
+        }
+    }
+    if routed == moments {
+        return;
+    }
+    let when = if routed == 0 {
+        ""
+    } else {
+        " at some times (match-calendar)"
+    };
+    findings.warning(
+        0,
+        format!(
+            "root's local mail (forward-mail: type=system-mail, severity unknown) would be \
+             dropped{when}: no enabled matcher selects an existing, enabled target for it"
+        ),
+    );
 }
 
 fn check_sendmail_program(cx: &Context, other: &mut Vec<Finding>) {

@@ -11,7 +11,6 @@ pub mod schema;
 pub mod section;
 #[cfg(test)]
 pub mod testing;
-pub mod typed;
 pub mod users;
 pub mod value;
 
@@ -20,6 +19,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ pub use datacenter::{HttpProxy, parse_http_proxy};
 pub use model::*;
 
 use findings::Findings;
-use schema::{Checked, Section, Side};
+use schema::{Body, Checked, Section, Side};
 
 /// Files larger than this are refused (config.md §1).
 pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
@@ -139,7 +139,9 @@ impl Sources {
     }
 }
 
-/// One file, completely, with its permission bits when it could be read.
+/// One file, completely, with its permission bits when it could be read. Only a regular
+/// file is read: opening a FIFO would wait for a writer forever, and a device could be
+/// endless.
 fn read_file(path: &Path) -> (FileContent, Option<u32>) {
     match read_text(path) {
         Ok(Some((text, mode))) => (FileContent::Text(text), Some(mode)),
@@ -155,12 +157,19 @@ fn read_text(path: &Path) -> anyhow::Result<Option<(String, u32)>> {
         meta => meta?,
     };
     anyhow::ensure!(!meta.is_dir(), "is a directory");
+    if let Some(kind) = not_regular(&meta) {
+        anyhow::bail!(not_regular_reason(kind));
+    }
     let too_big = "larger than 4 MiB";
     anyhow::ensure!(meta.len() <= MAX_FILE_SIZE, too_big);
-    let mut bytes = Vec::new();
-    File::open(path)?
-        .take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    // Checked again on the open file: the path may have been replaced in between, and
+    // opening without blocking keeps a FIFO put there from stalling the open itself.
+    let file = open_nonblocking(path)?;
+    if let Some(kind) = file.metadata().ok().as_ref().and_then(not_regular) {
+        anyhow::bail!(not_regular_reason(kind));
+    }
+    file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes)?;
     anyhow::ensure!(bytes.len() as u64 <= MAX_FILE_SIZE, too_big);
     let text = String::from_utf8(bytes).map_err(|error| {
         anyhow::anyhow!(
@@ -169,6 +178,51 @@ fn read_text(path: &Path) -> anyhow::Result<Option<(String, u32)>> {
         )
     })?;
     Ok(Some((text, mode_of(&meta))))
+}
+
+fn not_regular_reason(kind: &str) -> String {
+    format!("not a regular file (a {kind})")
+}
+
+/// What a file that is not a regular file is, for the message; `None` for a regular file.
+#[cfg(unix)]
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        None
+    } else if kind.is_fifo() {
+        Some("FIFO")
+    } else if kind.is_socket() {
+        Some("socket")
+    } else if kind.is_char_device() {
+        Some("character device")
+    } else if kind.is_block_device() {
+        Some("block device")
+    } else if kind.is_dir() {
+        Some("directory")
+    } else {
+        Some("special file")
+    }
+}
+
+#[cfg(not(unix))]
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    (!meta.is_file()).then_some("special file")
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 #[cfg(unix)]
@@ -218,62 +272,100 @@ impl Loaded {
     }
 }
 
-/// The checked sections of one notifications file.
-#[derive(Debug, Default)]
-struct FileSections {
-    /// Valid sections by name; a later section of the same name replaced the earlier one.
-    sections: BTreeMap<String, Section>,
-    /// Names whose (last) section failed to load.
-    invalid: BTreeSet<String>,
+/// FNV-1a for names and rule texts: short keys from a file root writes, where the default
+/// hasher's protection against chosen collisions is not needed and costs more than the
+/// rest of the lookup.
+#[derive(Default)]
+pub(crate) struct NameHasher(u64);
+
+/// A map keyed by names from the configuration, hashed with `NameHasher`.
+pub(crate) type NameMap<'a, V> = HashMap<&'a str, V, BuildHasherDefault<NameHasher>>;
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
-fn read_notifications(source: &SourceFile, side: Side, findings: &mut Findings) -> FileSections {
-    let mut file = FileSections::default();
-    let text = match &source.content {
-        FileContent::Missing => return file,
+/// What reading a notifications file hands on, section by section in file order. Handed
+/// over at once, so the size of a section costs nothing, where boxing it would cost an
+/// allocation per section.
+#[allow(clippy::large_enum_variant)]
+enum Event<'t> {
+    /// A valid section.
+    Keep(Section),
+    /// A later section of this name (valid or not) replaces whatever was kept under it.
+    Forget(&'t str),
+}
+
+/// Reads one notifications file, handing each section on as soon as it is checked, so that
+/// the sections of a large file never exist all at once. Returns the names whose (last)
+/// section failed to load.
+fn read_notifications<'t>(
+    content: &'t FileContent,
+    side: Side,
+    findings: &mut Findings,
+    mut sink: impl FnMut(Event<'t>),
+) -> BTreeSet<String> {
+    let mut invalid = BTreeSet::new();
+    let text = match content {
+        FileContent::Missing => return invalid,
         FileContent::Unreadable(reason) => {
             findings.load_error(0, format!("cannot read: {reason}"));
-            return file;
+            return invalid;
         }
         FileContent::Text(text) => text,
     };
-    let raw = section::read(text);
-    for error in &raw.errors {
-        findings.load_error(error.line, error.message.clone());
-    }
-    // Hashing beats ordered comparison here: names often share long prefixes.
-    let mut header_lines: HashMap<String, usize> = HashMap::with_capacity(raw.sections.len());
-    for raw_section in raw.sections {
-        let checked = schema::check(raw_section, side, findings);
-        let (name, line) = match &checked {
-            Checked::Valid(section) => (section.name.clone(), section.line),
-            Checked::Invalid { name, line } => (name.clone(), *line),
-            Checked::BadHeader => continue,
-        };
-        if let Some(earlier) = header_lines.insert(name.clone(), line) {
+    // The line of the last header of each name. Hashing beats ordered comparison here:
+    // names often share long prefixes.
+    let mut names: NameMap<usize> =
+        HashMap::with_capacity_and_hasher(text.len() / 128, BuildHasherDefault::default());
+    let mut rules = schema::Interner::default();
+    let errors = section::scan(text, |raw| {
+        let checked = schema::check(raw, side, findings, &mut rules);
+        if matches!(checked, Checked::BadHeader | Checked::Legacy) {
+            return;
+        }
+        let name = raw.name;
+        if let Some(earlier) = names.insert(name, raw.line) {
             findings.error(
-                line,
+                raw.line,
                 format!(
                     "section name '{}' already used at line {earlier}; the earlier section is \
                      ignored",
-                    schema::printable(&name)
+                    schema::printable(name)
                 ),
             );
+            sink(Event::Forget(name));
         }
         match checked {
             Checked::Valid(section) => {
-                if !file.invalid.is_empty() {
-                    file.invalid.remove(&name);
+                if !invalid.is_empty() {
+                    invalid.remove(name);
                 }
-                file.sections.insert(name, section);
+                sink(Event::Keep(section));
             }
-            Checked::Invalid { .. } | Checked::BadHeader => {
-                file.sections.remove(&name);
-                file.invalid.insert(name);
+            _ => {
+                invalid.insert(name.to_string());
             }
         }
+    });
+    for error in errors {
+        findings.load_error(error.line, error.message);
     }
-    file
+    invalid
 }
 
 /// Parses and checks everything; pure.
@@ -289,9 +381,6 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         dir.load_error(0, problem.clone());
         other_findings.extend(dir.into_vec());
     }
-
-    let public = read_notifications(&sources.public, Side::Public, &mut public_findings);
-    let private = read_notifications(&sources.private, Side::Private, &mut private_findings);
 
     let users = match &sources.users.content {
         FileContent::Missing => Users::Missing,
@@ -310,7 +399,6 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         }
     };
 
-    let merged = builtin::merge(public.sections);
     let mut config = Config {
         dir: sources.dir.clone(),
         public_path: sources.public.path.clone(),
@@ -320,19 +408,59 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         users,
         datacenter,
     };
-    for (name, (section, origin)) in &merged {
-        if let Some(target) = typed::target(section, *origin) {
-            config.targets.insert(name.clone(), target);
-        } else if let Some(matcher) = typed::matcher(section, *origin) {
-            config.matchers.insert(name.clone(), matcher);
+    let builtins = builtin::sections();
+    let public_invalid = read_notifications(
+        &sources.public.content,
+        Side::Public,
+        &mut public_findings,
+        |event| match event {
+            Event::Keep(section) => {
+                let origin = builtin::origin(&section, &builtins);
+                match into_model(section, origin) {
+                    Entry::Target(target) => {
+                        config.targets.insert(target.name.clone(), target);
+                    }
+                    Entry::Matcher(matcher) => {
+                        config.matchers.insert(matcher.name.clone(), matcher);
+                    }
+                }
+            }
+            Event::Forget(name) => {
+                config.targets.remove(name);
+                config.matchers.remove(name);
+            }
+        },
+    );
+    for builtin in builtins {
+        if !config.targets.contains_key(&builtin.name)
+            && !config.matchers.contains_key(&builtin.name)
+        {
+            match into_model(builtin, Origin::Builtin) {
+                Entry::Target(target) => {
+                    config.targets.insert(target.name.clone(), target);
+                }
+                Entry::Matcher(matcher) => {
+                    config.matchers.insert(matcher.name.clone(), matcher);
+                }
+            }
         }
     }
-    join_private(
-        &mut config,
-        &private,
-        &public.invalid,
+    // Few and small: kept until all are read, then joined in name order.
+    let mut private: BTreeMap<String, Section> = BTreeMap::new();
+    let private_invalid = read_notifications(
+        &sources.private.content,
+        Side::Private,
         &mut private_findings,
+        |event| match event {
+            Event::Keep(section) => {
+                private.insert(section.name.clone(), section);
+            }
+            Event::Forget(name) => {
+                private.remove(name);
+            }
+        },
     );
+    join_private(&mut config, private, &public_invalid, &mut private_findings);
     if sources.dir_error.is_some() {
         // Nothing was read: checking the built-ins alone would only add noise.
         return Loaded {
@@ -343,10 +471,8 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
 
     let context = checks::Context {
         config: &config,
-        public: &merged,
-        public_invalid: &public.invalid,
-        private: &private.sections,
-        private_invalid: &private.invalid,
+        public_invalid: &public_invalid,
+        private_invalid: &private_invalid,
         datacenter_lines,
         private_mode: match sources.private.content {
             FileContent::Text(_) => sources.private_mode,
@@ -384,33 +510,101 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
     Loaded { config, findings }
 }
 
+enum Entry {
+    Target(Target),
+    Matcher(Matcher),
+}
+
+/// A checked public section as the target or matcher it describes; values move.
+fn into_model(section: Section, origin: Origin) -> Entry {
+    let Section {
+        name,
+        line,
+        common,
+        body,
+        lines,
+        ..
+    } = section;
+    let kind = match body {
+        Body::Matcher(m) => {
+            return Entry::Matcher(Matcher {
+                name,
+                origin,
+                comment: common.comment,
+                disable: common.disable,
+                line,
+                mode: m.mode,
+                invert_match: m.invert_match,
+                match_field: m.match_field,
+                match_severity: m.match_severity,
+                match_calendar: m.match_calendar,
+                target: m.target,
+                lines,
+            });
+        }
+        Body::Sendmail(c) => TargetKind::Sendmail(c),
+        Body::Smtp(c) => TargetKind::Smtp(c),
+        Body::Gotify(c) => TargetKind::Gotify(c),
+        Body::Webhook(c) => TargetKind::Webhook(c),
+        // Never public; an empty sendmail keeps the match exhaustive.
+        Body::Private(_) => TargetKind::Sendmail(SendmailConfig::default()),
+    };
+    Entry::Target(Target {
+        name,
+        origin,
+        comment: common.comment,
+        disable: common.disable,
+        line,
+        kind,
+        lines,
+        private_lines: Lines::default(),
+    })
+}
+
 /// Gives each gotify, smtp and webhook target its private part (config.md §5.3).
 fn join_private(
     config: &mut Config,
-    private: &FileSections,
+    private: BTreeMap<String, Section>,
     public_invalid: &BTreeSet<String>,
     findings: &mut Findings,
 ) {
-    for (name, section) in &private.sections {
-        let private_type = section.section_type.as_str();
-        match config.targets.get_mut(name) {
+    for section in private.into_values() {
+        let Section {
+            section_type,
+            name,
+            line,
+            body,
+            lines,
+            ..
+        } = section;
+        let private_type = section_type.as_str();
+        match config.targets.get_mut(&name) {
             Some(target) if target.kind.type_name() == private_type => {
-                typed::join_private(target, section);
+                let Body::Private(part) = body else {
+                    continue;
+                };
+                match &mut target.kind {
+                    TargetKind::Smtp(smtp) => smtp.password = part.password,
+                    TargetKind::Gotify(gotify) => gotify.token = part.token,
+                    TargetKind::Webhook(webhook) => webhook.secret = part.secret,
+                    TargetKind::Sendmail(_) => {}
+                }
+                target.private_lines = lines;
             }
             Some(target) => findings.error(
-                section.line,
+                line,
                 format!(
                     "private section for '{}' has type '{private_type}' but the target is '{}'",
-                    schema::printable(name),
+                    schema::printable(&name),
                     target.kind.type_name()
                 ),
             ),
-            None if public_invalid.contains(name) => {}
+            None if public_invalid.contains(&name) => {}
             None => findings.warning(
-                section.line,
+                line,
                 format!(
                     "private section '{private_type}: {}' has no matching target; ignored",
-                    schema::printable(name)
+                    schema::printable(&name)
                 ),
             ),
         }

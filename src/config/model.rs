@@ -11,6 +11,8 @@ use crate::matcher::calendar::CalendarRule;
 use crate::matcher::field::FieldRule;
 use crate::matcher::severity::SeverityRule;
 
+pub use super::schema::Prop;
+
 /// A secret value from `priv/notifications.cfg` (or proxy credentials). Its `Debug` and
 /// `Display` never show the value, so it cannot leak through a stray `{:?}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -58,11 +60,58 @@ impl Origin {
     }
 }
 
+/// A matcher rule as written and as parsed. Shared by every matcher that writes the same
+/// text: large configurations repeat a few rules thousands of times, and each is parsed
+/// (a regex compiled) and stored once.
+pub type Rule<R> = std::sync::Arc<(String, R)>;
+
 /// A value together with the line it was read from (0 for built-ins).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
     pub value: T,
     pub line: usize,
+}
+
+/// The line of every property of a section, in file order (0 for built-ins): what
+/// `validate`'s checks point at. A list property has one entry per value, in the order of
+/// its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lines(Vec<(Prop, u32)>);
+
+impl Lines {
+    pub fn with_capacity(capacity: usize) -> Lines {
+        Lines(Vec::with_capacity(capacity))
+    }
+
+    pub fn push(&mut self, prop: Prop, line: usize) {
+        self.0.push((prop, u32::try_from(line).unwrap_or(u32::MAX)));
+    }
+
+    /// The line of the first `prop`, `None` for built-ins (line 0) or when absent.
+    pub fn first(&self, prop: Prop) -> Option<usize> {
+        self.all(prop).next().filter(|line| *line > 0)
+    }
+
+    /// The lines of every `prop`, in file order.
+    pub fn all(&self, prop: Prop) -> impl Iterator<Item = usize> + '_ {
+        self.0
+            .iter()
+            .filter(move |(p, _)| *p == prop)
+            .map(|(_, line)| *line as usize)
+    }
+
+    /// The properties written, in file order (repeated for lists).
+    pub fn props(&self) -> impl Iterator<Item = Prop> + '_ {
+        self.0.iter().map(|(p, _)| *p)
+    }
+
+    /// The same properties at line 0, as the built-ins have them.
+    pub fn without_lines(mut self) -> Lines {
+        for (_, line) in &mut self.0 {
+            *line = 0;
+        }
+        self
+    }
 }
 
 /// The whole configuration of one directory.
@@ -119,6 +168,10 @@ pub struct Target {
     /// Line of the section header in notifications.cfg (0 for built-ins).
     pub line: usize,
     pub kind: TargetKind,
+    /// The line of each property in notifications.cfg.
+    pub lines: Lines,
+    /// The line of each property in priv/notifications.cfg.
+    pub private_lines: Lines,
 }
 
 #[derive(Debug, Clone)]
@@ -149,11 +202,12 @@ pub struct SendmailConfig {
     pub author: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpMode {
     Insecure,
     Starttls,
+    #[default]
     Tls,
 }
 
@@ -175,7 +229,7 @@ impl SmtpMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SmtpConfig {
     pub server: String,
     /// As written; `None` = the mode's default port.
@@ -196,16 +250,17 @@ impl SmtpConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GotifyConfig {
     pub server: String,
     /// From the private file; `None` when there is no private section.
     pub token: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpMethod {
+    #[default]
     Post,
     Put,
     Get,
@@ -237,7 +292,7 @@ pub struct WebhookSecret {
     pub value: Option<Secret>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct WebhookConfig {
     pub method: HttpMethod,
     /// A template; already checked against the HTTP-URL pattern.
@@ -249,9 +304,10 @@ pub struct WebhookConfig {
     pub secret: Vec<WebhookSecret>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchMode {
+    #[default]
     All,
     Any,
 }
@@ -275,10 +331,12 @@ pub struct Matcher {
     pub mode: MatchMode,
     pub invert_match: bool,
     /// Each rule keeps its text as written (for explain and list) and its line.
-    pub match_field: Vec<Located<(String, FieldRule)>>,
-    pub match_severity: Vec<Located<(String, SeverityRule)>>,
-    pub match_calendar: Vec<Located<(String, CalendarRule)>>,
+    pub match_field: Vec<Located<Rule<FieldRule>>>,
+    pub match_severity: Vec<Located<Rule<SeverityRule>>>,
+    pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
     pub target: Vec<Located<String>>,
+    /// The line of each property.
+    pub lines: Lines,
 }
 
 impl Matcher {

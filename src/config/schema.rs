@@ -1,14 +1,18 @@
-//! The section types of both notification files and their properties (config.md §4):
-//! which keys exist, their value types, which may repeat, which are required. Turns a
-//! `RawSection` into a checked `Section` of typed values, or reports why it cannot.
-
-use std::collections::BTreeMap;
+//! The section types of both notification files and their properties (config.md §4): the
+//! one table that names every key, says whether it repeats or is required, and parses its
+//! value straight into the typed model. `check` reads one section of the file this way, in
+//! a single pass, keeping the line of every property, or reports why it cannot.
 
 use crate::matcher::calendar::CalendarRule;
 use crate::matcher::field::FieldRule;
 use crate::matcher::severity::SeverityRule;
 
+use super::NameMap;
 use super::findings::Findings;
+use super::model::{
+    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Rule, Secret, SendmailConfig, SmtpConfig,
+    SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
+};
 use super::section::{COMMENT_HINT, RawProperty, RawSection};
 use super::value::{self, PropertyKey, TextLimits};
 
@@ -65,73 +69,147 @@ impl SectionType {
     }
 }
 
-/// The value type of a property.
-#[derive(Debug, Clone, Copy)]
-pub enum Kind {
-    Text(TextLimits),
-    Bool,
+/// Section types of Proxmox VE 8.0's first notification routing, replaced by matchers in
+/// 8.1. PVE 8 still parses and then drops them; PVE 9 rejects a file containing one. They
+/// are skipped, body and all, with a warning, so such a file still loads here.
+pub const LEGACY_TYPES: &[&str] = &["group", "filter"];
+
+/// Every property key of both files. Code outside this table names a property by this
+/// enum; its text is written only in `key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Prop {
+    Comment,
+    Disable,
+    Origin,
+    Mailto,
+    MailtoUser,
+    FromAddress,
+    Author,
+    Filter,
+    Server,
     Port,
-    Enum(&'static [&'static str]),
-    EntityName,
-    HttpUrl,
-    /// A property string `name=NAME[,value=BASE64]`.
-    NameValue,
+    Mode,
+    Username,
+    Password,
+    Token,
+    Method,
+    Url,
+    Header,
+    Body,
+    Secret,
     MatchField,
     MatchSeverity,
     MatchCalendar,
+    InvertMatch,
+    Target,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct PropDef {
-    pub key: &'static str,
-    pub kind: Kind,
+impl Prop {
+    pub const fn key(self) -> &'static str {
+        match self {
+            Prop::Comment => "comment",
+            Prop::Disable => "disable",
+            Prop::Origin => "origin",
+            Prop::Mailto => "mailto",
+            Prop::MailtoUser => "mailto-user",
+            Prop::FromAddress => "from-address",
+            Prop::Author => "author",
+            Prop::Filter => "filter",
+            Prop::Server => "server",
+            Prop::Port => "port",
+            Prop::Mode => "mode",
+            Prop::Username => "username",
+            Prop::Password => "password",
+            Prop::Token => "token",
+            Prop::Method => "method",
+            Prop::Url => "url",
+            Prop::Header => "header",
+            Prop::Body => "body",
+            Prop::Secret => "secret",
+            Prop::MatchField => "match-field",
+            Prop::MatchSeverity => "match-severity",
+            Prop::MatchCalendar => "match-calendar",
+            Prop::InvertMatch => "invert-match",
+            Prop::Target => "target",
+        }
+    }
+}
+
+impl std::fmt::Display for Prop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// Parses one value (the text as written, trimmed, at its line) into `T`; the error is the
+/// reason only.
+type Apply<T> = for<'t> fn(&mut T, &'t str, usize, &mut Interner<'t>) -> Result<(), String>;
+
+/// Matcher rules parsed so far, by their text: each distinct rule is parsed once and then
+/// shared (a failing one is parsed again, so every line still gets its message).
+#[derive(Default)]
+pub struct Interner<'t> {
+    field: NameMap<'t, Rule<FieldRule>>,
+    severity: NameMap<'t, Rule<SeverityRule>>,
+    calendar: NameMap<'t, Rule<CalendarRule>>,
+}
+
+/// The shared rule for `text`, parsed by `parse` the first time.
+fn intern<'t, R>(
+    known: &mut NameMap<'t, Rule<R>>,
+    text: &'t str,
+    parse: fn(&str) -> Result<R, String>,
+) -> Result<Rule<R>, String> {
+    if let Some(rule) = known.get(text) {
+        return Ok(Rule::clone(rule));
+    }
+    let rule = Rule::new((text.to_string(), parse(text)?));
+    known.insert(text, Rule::clone(&rule));
+    Ok(rule)
+}
+
+/// One property of a section type: its key, its shape and how its value enters the model.
+pub struct PropDef<T: 'static> {
+    pub prop: Prop,
     pub list: bool,
     pub required: bool,
-    /// Values are secrets: never quoted in messages.
-    pub secret: bool,
+    apply: Apply<T>,
 }
 
-const fn prop(key: &'static str, kind: Kind) -> PropDef {
+const fn prop<T>(prop: Prop, apply: Apply<T>) -> PropDef<T> {
     PropDef {
-        key,
-        kind,
+        prop,
         list: false,
         required: false,
-        secret: false,
+        apply,
     }
 }
 
-const fn list(key: &'static str, kind: Kind) -> PropDef {
+const fn list<T>(prop: Prop, apply: Apply<T>) -> PropDef<T> {
     PropDef {
         list: true,
-        ..prop(key, kind)
+        ..self::prop(prop, apply)
     }
 }
 
-const fn required(key: &'static str, kind: Kind) -> PropDef {
+const fn required<T>(prop: Prop, apply: Apply<T>) -> PropDef<T> {
     PropDef {
         required: true,
-        ..prop(key, kind)
+        ..self::prop(prop, apply)
     }
 }
 
-const fn secret(def: PropDef) -> PropDef {
-    PropDef {
-        secret: true,
-        ..def
-    }
-}
-
-const ANY: Kind = Kind::Text(TextLimits::ANY);
-const RECIPIENT: Kind = Kind::Text(TextLimits {
+const RECIPIENT: TextLimits = TextLimits {
     min: 2,
     max: Some(64),
     single_line: true,
-});
+};
+const COMMENT_LIMITS: TextLimits = TextLimits {
+    min: 0,
+    max: Some(128),
+    single_line: true,
+};
 pub const ORIGINS: &[&str] = &["user-created", "builtin", "modified-builtin"];
-pub const SMTP_MODES: &[&str] = &["insecure", "starttls", "tls"];
-pub const HTTP_METHODS: &[&str] = &["post", "put", "get"];
-pub const MATCH_MODES: &[&str] = &["all", "any"];
 pub const NAME_VALUE_KEYS: &[PropertyKey] = &[
     PropertyKey {
         name: "name",
@@ -143,177 +221,298 @@ pub const NAME_VALUE_KEYS: &[PropertyKey] = &[
     },
 ];
 
-const COMMENT: PropDef = prop(
-    "comment",
-    Kind::Text(TextLimits {
-        min: 0,
-        max: Some(128),
-        single_line: true,
+/// Text without limits.
+fn text(value: &str) -> Result<String, String> {
+    Ok(value.to_string())
+}
+
+fn recipient(value: &str) -> Result<String, String> {
+    value::check_text(value, RECIPIENT).map(|()| value.to_string())
+}
+
+/// `name=NAME[,value=BASE64]` → (name, value); with `hidden`, errors never quote the text.
+fn name_value(value: &str, hidden: bool) -> Result<(String, Option<String>), String> {
+    let mut name = String::new();
+    let mut text = None;
+    for (key, part) in value::parse_property_string(value, NAME_VALUE_KEYS, hidden)? {
+        match key.as_str() {
+            "name" => name = part,
+            _ => text = Some(part),
+        }
+    }
+    Ok((name, text))
+}
+
+/// The value of `value` among `choices`; the message for anything else is `parse_enum`'s.
+fn enumerated<E: Copy>(value: &str, choices: &[(&'static str, E)]) -> Result<E, String> {
+    if let Some((_, choice)) = choices.iter().find(|(word, _)| *word == value) {
+        return Ok(*choice);
+    }
+    let words: Vec<&'static str> = choices.iter().map(|(word, _)| *word).collect();
+    Err(value::parse_enum(value, &words).err().unwrap_or_default())
+}
+
+const SMTP_MODES: &[(&str, SmtpMode)] = &[
+    ("insecure", SmtpMode::Insecure),
+    ("starttls", SmtpMode::Starttls),
+    ("tls", SmtpMode::Tls),
+];
+const HTTP_METHODS: &[(&str, HttpMethod)] = &[
+    ("post", HttpMethod::Post),
+    ("put", HttpMethod::Put),
+    ("get", HttpMethod::Get),
+];
+const MATCH_MODES: &[(&str, MatchMode)] = &[("all", MatchMode::All), ("any", MatchMode::Any)];
+
+/// The properties every public section has.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Common {
+    pub comment: Option<String>,
+    pub disable: bool,
+}
+
+const COMMON: &[PropDef<Common>] = &[
+    prop(Prop::Comment, |c, v, _, _| {
+        value::check_text(v, COMMENT_LIMITS)?;
+        c.comment = Some(v.to_string());
+        Ok(())
     }),
-);
-const DISABLE: PropDef = prop("disable", Kind::Bool);
-const ORIGIN: PropDef = prop("origin", Kind::Enum(ORIGINS));
+    prop(Prop::Disable, |c, v, _, _| {
+        c.disable = value::parse_bool(v)?;
+        Ok(())
+    }),
+    // Computed from the built-ins instead (config.md §3); only checked.
+    prop(Prop::Origin, |_, v, _, _| {
+        value::parse_enum(v, ORIGINS).map(drop)
+    }),
+];
 
-const SENDMAIL: &[PropDef] = &[
-    COMMENT,
-    DISABLE,
-    ORIGIN,
-    list("mailto", RECIPIENT),
-    list("mailto-user", RECIPIENT),
-    prop("from-address", ANY),
-    prop("author", ANY),
-    prop("filter", ANY),
+const SENDMAIL: &[PropDef<SendmailConfig>] = &[
+    list(Prop::Mailto, |c, v, _, _| {
+        c.mailto.push(recipient(v)?);
+        Ok(())
+    }),
+    list(Prop::MailtoUser, |c, v, _, _| {
+        c.mailto_user.push(recipient(v)?);
+        Ok(())
+    }),
+    prop(Prop::FromAddress, |c, v, _, _| {
+        c.from_address = Some(text(v)?);
+        Ok(())
+    }),
+    prop(Prop::Author, |c, v, _, _| {
+        c.author = Some(text(v)?);
+        Ok(())
+    }),
+    // Legacy (PVE 8.0 filters): accepted and ignored, as upstream.
+    prop(Prop::Filter, |_, _, _, _| Ok(())),
 ];
-const SMTP: &[PropDef] = &[
-    COMMENT,
-    DISABLE,
-    ORIGIN,
-    required("server", ANY),
-    prop("port", Kind::Port),
-    prop("mode", Kind::Enum(SMTP_MODES)),
-    prop("username", ANY),
-    list("mailto", RECIPIENT),
-    list("mailto-user", RECIPIENT),
-    required("from-address", ANY),
-    prop("author", ANY),
-];
-const GOTIFY: &[PropDef] = &[
-    COMMENT,
-    DISABLE,
-    ORIGIN,
-    required("server", ANY),
-    prop("filter", ANY),
-];
-const WEBHOOK: &[PropDef] = &[
-    COMMENT,
-    DISABLE,
-    ORIGIN,
-    required("method", Kind::Enum(HTTP_METHODS)),
-    required("url", Kind::HttpUrl),
-    list("header", Kind::NameValue),
-    prop("body", ANY),
-    secret(list("secret", Kind::NameValue)),
-];
-const MATCHER: &[PropDef] = &[
-    COMMENT,
-    DISABLE,
-    ORIGIN,
-    list("match-field", Kind::MatchField),
-    list("match-severity", Kind::MatchSeverity),
-    list("match-calendar", Kind::MatchCalendar),
-    prop("mode", Kind::Enum(MATCH_MODES)),
-    prop("invert-match", Kind::Bool),
-    list("target", Kind::EntityName),
-];
-const SMTP_PRIVATE: &[PropDef] = &[secret(prop("password", ANY))];
-const GOTIFY_PRIVATE: &[PropDef] = &[secret(required("token", ANY))];
-const WEBHOOK_PRIVATE: &[PropDef] = &[secret(list("secret", Kind::NameValue))];
 
-pub fn properties(section_type: SectionType, side: Side) -> &'static [PropDef] {
-    match (side, section_type) {
-        (Side::Public, SectionType::Sendmail) => SENDMAIL,
-        (Side::Public, SectionType::Smtp) => SMTP,
-        (Side::Public, SectionType::Gotify) => GOTIFY,
-        (Side::Public, SectionType::Webhook) => WEBHOOK,
-        (Side::Public, SectionType::Matcher) => MATCHER,
-        (Side::Private, SectionType::Smtp) => SMTP_PRIVATE,
-        (Side::Private, SectionType::Gotify) => GOTIFY_PRIVATE,
-        (Side::Private, SectionType::Webhook) => WEBHOOK_PRIVATE,
-        (Side::Private, SectionType::Sendmail | SectionType::Matcher) => &[],
+const SMTP: &[PropDef<SmtpConfig>] = &[
+    required(Prop::Server, |c, v, _, _| {
+        c.server = text(v)?;
+        Ok(())
+    }),
+    prop(Prop::Port, |c, v, _, _| {
+        let port = value::parse_integer(v, 0, 65535)?;
+        c.port = u16::try_from(port).ok();
+        Ok(())
+    }),
+    prop(Prop::Mode, |c, v, _, _| {
+        c.mode = enumerated(v, SMTP_MODES)?;
+        Ok(())
+    }),
+    prop(Prop::Username, |c, v, _, _| {
+        c.username = Some(text(v)?);
+        Ok(())
+    }),
+    list(Prop::Mailto, |c, v, _, _| {
+        c.mailto.push(recipient(v)?);
+        Ok(())
+    }),
+    list(Prop::MailtoUser, |c, v, _, _| {
+        c.mailto_user.push(recipient(v)?);
+        Ok(())
+    }),
+    required(Prop::FromAddress, |c, v, _, _| {
+        c.from_address = text(v)?;
+        Ok(())
+    }),
+    prop(Prop::Author, |c, v, _, _| {
+        c.author = Some(text(v)?);
+        Ok(())
+    }),
+];
+
+const GOTIFY: &[PropDef<GotifyConfig>] = &[
+    required(Prop::Server, |c, v, _, _| {
+        c.server = text(v)?;
+        Ok(())
+    }),
+    // Legacy (PVE 8.0 filters): accepted and ignored, as upstream.
+    prop(Prop::Filter, |_, _, _, _| Ok(())),
+];
+
+const WEBHOOK: &[PropDef<WebhookConfig>] = &[
+    required(Prop::Method, |c, v, _, _| {
+        c.method = enumerated(v, HTTP_METHODS)?;
+        Ok(())
+    }),
+    required(Prop::Url, |c, v, _, _| {
+        value::check_http_url(v)?;
+        c.url = v.to_string();
+        Ok(())
+    }),
+    list(Prop::Header, |c, v, _, _| {
+        let (name, value) = name_value(v, false)?;
+        c.header.push(WebhookHeader { name, value });
+        Ok(())
+    }),
+    prop(Prop::Body, |c, v, _, _| {
+        c.body = Some(text(v)?);
+        Ok(())
+    }),
+    // Checked like the private ones, but the values come from the private file only.
+    list(Prop::Secret, |_, v, _, _| name_value(v, true).map(drop)),
+];
+
+/// A matcher's own properties; `Common` holds the rest.
+#[derive(Debug, Clone, Default)]
+pub struct MatcherBody {
+    pub mode: MatchMode,
+    pub invert_match: bool,
+    pub match_field: Vec<Located<Rule<FieldRule>>>,
+    pub match_severity: Vec<Located<Rule<SeverityRule>>>,
+    pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
+    pub target: Vec<Located<String>>,
+}
+
+impl MatcherBody {
+    /// Room for exactly the rules and targets `raw` writes: a matcher lives as long as the
+    /// configuration, and vectors grown one value at a time keep spare room.
+    fn sized_for(raw: &RawSection<'_>) -> MatcherBody {
+        let count = |prop: Prop| {
+            raw.properties
+                .iter()
+                .filter(|p| p.key == prop.key())
+                .count()
+        };
+        MatcherBody {
+            match_field: Vec::with_capacity(count(Prop::MatchField)),
+            match_severity: Vec::with_capacity(count(Prop::MatchSeverity)),
+            match_calendar: Vec::with_capacity(count(Prop::MatchCalendar)),
+            target: Vec::with_capacity(count(Prop::Target)),
+            ..MatcherBody::default()
+        }
     }
 }
 
-/// A property value after its type check.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Text(String),
-    Bool(bool),
-    Int(i64),
-    Word(&'static str),
-    Pairs(Vec<(String, String)>),
-    Field(FieldRule),
-    Severity(SeverityRule),
-    Calendar(CalendarRule),
+const MATCHER: &[PropDef<MatcherBody>] = &[
+    list(Prop::MatchField, |m, v, line, rules| {
+        let value = intern(&mut rules.field, v, FieldRule::parse)?;
+        m.match_field.push(Located { value, line });
+        Ok(())
+    }),
+    list(Prop::MatchSeverity, |m, v, line, rules| {
+        let value = intern(&mut rules.severity, v, SeverityRule::parse)?;
+        m.match_severity.push(Located { value, line });
+        Ok(())
+    }),
+    list(Prop::MatchCalendar, |m, v, line, rules| {
+        let value = intern(&mut rules.calendar, v, CalendarRule::parse)?;
+        m.match_calendar.push(Located { value, line });
+        Ok(())
+    }),
+    prop(Prop::Mode, |m, v, _, _| {
+        m.mode = enumerated(v, MATCH_MODES)?;
+        Ok(())
+    }),
+    prop(Prop::InvertMatch, |m, v, _, _| {
+        m.invert_match = value::parse_bool(v)?;
+        Ok(())
+    }),
+    list(Prop::Target, |m, v, line, _| {
+        value::check_entity_name(v)
+            .map_err(|reason| format!("invalid name '{}': {reason}", printable(v)))?;
+        m.target.push(Located {
+            value: v.to_string(),
+            line,
+        });
+        Ok(())
+    }),
+];
+
+/// The private part of a target, joined to the public one by name.
+#[derive(Debug, Clone, Default)]
+pub struct PrivateBody {
+    pub password: Option<Secret>,
+    pub token: Option<Secret>,
+    pub secret: Vec<WebhookSecret>,
 }
 
-/// One property line: the value as written, its typed form and its line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Item {
-    pub text: String,
-    pub value: Value,
-    pub line: usize,
+const SMTP_PRIVATE: &[PropDef<PrivateBody>] = &[prop(Prop::Password, |p, v, _, _| {
+    p.password = Some(Secret::new(v));
+    Ok(())
+})];
+const GOTIFY_PRIVATE: &[PropDef<PrivateBody>] = &[required(Prop::Token, |p, v, _, _| {
+    p.token = Some(Secret::new(v));
+    Ok(())
+})];
+const WEBHOOK_PRIVATE: &[PropDef<PrivateBody>] = &[list(Prop::Secret, |p, v, _, _| {
+    let (name, value) = name_value(v, true)?;
+    p.secret.push(WebhookSecret {
+        name,
+        value: value.map(Secret::new),
+    });
+    Ok(())
+})];
+
+/// The keys of a section type in the file of `side`.
+fn keys(section_type: SectionType, side: Side) -> Vec<Prop> {
+    fn of<T>(defs: &[PropDef<T>]) -> Vec<Prop> {
+        defs.iter().map(|def| def.prop).collect()
+    }
+    let common = || of(COMMON);
+    match (side, section_type) {
+        (Side::Public, SectionType::Sendmail) => [common(), of(SENDMAIL)].concat(),
+        (Side::Public, SectionType::Smtp) => [common(), of(SMTP)].concat(),
+        (Side::Public, SectionType::Gotify) => [common(), of(GOTIFY)].concat(),
+        (Side::Public, SectionType::Webhook) => [common(), of(WEBHOOK)].concat(),
+        (Side::Public, SectionType::Matcher) => [common(), of(MATCHER)].concat(),
+        (Side::Private, SectionType::Smtp) => of(SMTP_PRIVATE),
+        (Side::Private, SectionType::Gotify) => of(GOTIFY_PRIVATE),
+        (Side::Private, SectionType::Webhook) => of(WEBHOOK_PRIVATE),
+        (Side::Private, SectionType::Sendmail | SectionType::Matcher) => Vec::new(),
+    }
 }
 
-/// A section whose header and every property passed their checks.
-#[derive(Debug, Clone, PartialEq)]
+/// The typed content of a valid section.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Sendmail(SendmailConfig),
+    Smtp(SmtpConfig),
+    Gotify(GotifyConfig),
+    Webhook(WebhookConfig),
+    Matcher(MatcherBody),
+    Private(PrivateBody),
+}
+
+/// A section whose header and every property passed their checks, in its final types.
+#[derive(Debug, Clone)]
 pub struct Section {
     pub section_type: SectionType,
     pub name: String,
     pub line: usize,
-    pub props: BTreeMap<&'static str, Vec<Item>>,
+    pub common: Common,
+    pub body: Body,
+    /// Every property line, in file order.
+    pub lines: Lines,
 }
 
-impl Section {
-    pub fn first(&self, key: &str) -> Option<&Item> {
-        self.props.get(key).and_then(|items| items.first())
-    }
-
-    pub fn items(&self, key: &str) -> &[Item] {
-        self.props.get(key).map(Vec::as_slice).unwrap_or_default()
-    }
-
-    pub fn text(&self, key: &str) -> Option<String> {
-        self.first(key).map(|item| item.text.clone())
-    }
-
-    pub fn texts(&self, key: &str) -> Vec<String> {
-        self.items(key)
-            .iter()
-            .map(|item| item.text.clone())
-            .collect()
-    }
-
-    pub fn flag(&self, key: &str) -> bool {
-        matches!(
-            self.first(key),
-            Some(Item {
-                value: Value::Bool(true),
-                ..
-            })
-        )
-    }
-
-    /// Line of the first `key` line, `None` for built-ins (line 0) or when absent.
-    pub fn line_of(&self, key: &str) -> Option<usize> {
-        self.first(key)
-            .map(|item| item.line)
-            .filter(|line| *line > 0)
-    }
-
-    /// The properties with their values in a form independent of formatting (booleans and
-    /// integers normalized), `origin` left out: what decides whether a built-in is modified.
-    pub fn canonical(&self) -> BTreeMap<&'static str, Vec<String>> {
-        self.props
-            .iter()
-            .filter(|(key, _)| **key != "origin")
-            .map(|(key, items)| {
-                let values = items
-                    .iter()
-                    .map(|item| match &item.value {
-                        Value::Bool(flag) => flag.to_string(),
-                        Value::Int(number) => number.to_string(),
-                        Value::Pairs(pairs) => value::write_property_string(pairs),
-                        _ => item.text.clone(),
-                    })
-                    .collect();
-                (*key, values)
-            })
-            .collect()
-    }
-}
-
-/// The result of checking one raw section.
+/// The result of checking one raw section. Matched at once, so the size of the valid
+/// variant costs nothing, where boxing it would cost an allocation per section.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Checked {
     Valid(Section),
     /// The header is fine but the body is not; the name still counts as taken.
@@ -323,6 +522,9 @@ pub enum Checked {
     },
     /// Unknown type or bad name: the whole section was skipped.
     BadHeader,
+    /// A legacy `group` or `filter` section: skipped with a warning; its name takes no
+    /// part in the checks for duplicates.
+    Legacy,
 }
 
 /// Control characters in quoted text are shown escaped so messages stay one line.
@@ -347,9 +549,7 @@ fn wrong_file_hint(key: &str, section_type: SectionType, side: Side) -> Option<&
         Side::Public => Side::Private,
         Side::Private => Side::Public,
     };
-    let belongs_elsewhere = properties(section_type, other)
-        .iter()
-        .any(|def| def.key == key);
+    let belongs_elsewhere = keys(section_type, other).iter().any(|p| p.key() == key);
     match (belongs_elsewhere, side) {
         (true, Side::Public) => Some("(secrets belong in priv/notifications.cfg)"),
         (true, Side::Private) => Some("(this property belongs in notifications.cfg)"),
@@ -357,11 +557,28 @@ fn wrong_file_hint(key: &str, section_type: SectionType, side: Side) -> Option<&
     }
 }
 
-/// Checks header and properties of `raw` from the file of `side`, reporting every problem.
-/// Takes the section by value so that property values move into the result.
-pub fn check(raw: RawSection, side: Side, findings: &mut Findings) -> Checked {
-    let Some(section_type) = SectionType::parse(&raw.section_type, side) else {
-        let hint = match (side, SectionType::from_name(&raw.section_type)) {
+/// Checks header and properties of `raw` from the file of `side`, reporting every problem,
+/// and parses every value into the model as it goes.
+pub fn check<'t>(
+    raw: &RawSection<'t>,
+    side: Side,
+    findings: &mut Findings,
+    rules: &mut Interner<'t>,
+) -> Checked {
+    if side == Side::Public && LEGACY_TYPES.contains(&raw.section_type) {
+        findings.warning(
+            raw.line,
+            format!(
+                "legacy '{}' section '{}' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on \
+                 load, Proxmox VE 9 rejects a file containing it; remove it",
+                raw.section_type,
+                printable(raw.name)
+            ),
+        );
+        return Checked::Legacy;
+    }
+    let Some(section_type) = SectionType::parse(raw.section_type, side) else {
+        let hint = match (side, SectionType::from_name(raw.section_type)) {
             (Side::Private, Some(_)) => format!(
                 " ({} sections belong in notifications.cfg)",
                 raw.section_type
@@ -372,7 +589,7 @@ pub fn check(raw: RawSection, side: Side, findings: &mut Findings) -> Checked {
             raw.line,
             format!(
                 "unknown section type '{}'{hint}",
-                printable(&raw.section_type)
+                printable(raw.section_type)
             ),
         );
         return Checked::BadHeader;
@@ -380,126 +597,161 @@ pub fn check(raw: RawSection, side: Side, findings: &mut Findings) -> Checked {
     // Upstream does not check the names of private smtp and gotify sections.
     let name_checked =
         !(side == Side::Private && matches!(section_type, SectionType::Smtp | SectionType::Gotify));
-    if name_checked && let Err(reason) = value::check_entity_name(&raw.name) {
+    if name_checked && let Err(reason) = value::check_entity_name(raw.name) {
         findings.load_error(
             raw.line,
-            format!("invalid section name '{}': {reason}", printable(&raw.name)),
+            format!("invalid section name '{}': {reason}", printable(raw.name)),
         );
         return Checked::BadHeader;
     }
 
-    let mut valid = raw.errors.is_empty();
     for error in &raw.errors {
         findings.load_error(error.line, error.message.clone());
     }
-    let defs = properties(section_type, side);
-    let mut props: BTreeMap<&'static str, Vec<Item>> = BTreeMap::new();
-    // Keys written so far, with a valid value or not: for duplicates and required keys.
-    // (Only known keys matter for both; an unknown key is an error of its own.)
-    let mut written: Vec<&'static str> = Vec::new();
-    for property in raw.properties {
-        let line = property.line;
-        match check_property(property, section_type, side, defs, &written) {
-            Ok((key, item)) => {
-                written.push(key);
-                props.entry(key).or_default().push(item);
-            }
-            Err((key, message)) => {
-                written.extend(key);
-                findings.load_error(line, message);
-                valid = false;
-            }
+    let mut reader = Reader {
+        raw,
+        section_type,
+        side,
+        findings,
+        rules,
+        valid: raw.errors.is_empty(),
+        lines: Lines::with_capacity(raw.properties.len()),
+        written: Vec::new(),
+        common: Common::default(),
+    };
+    let body = match (side, section_type) {
+        (Side::Public, SectionType::Sendmail) => Body::Sendmail(reader.read(SENDMAIL)),
+        (Side::Public, SectionType::Smtp) => Body::Smtp(reader.read(SMTP)),
+        (Side::Public, SectionType::Gotify) => Body::Gotify(reader.read(GOTIFY)),
+        (Side::Public, SectionType::Webhook) => Body::Webhook(reader.read(WEBHOOK)),
+        (Side::Public, SectionType::Matcher) => {
+            Body::Matcher(reader.read_into(MATCHER, MatcherBody::sized_for(raw)))
         }
-    }
-    for def in defs.iter().filter(|def| def.required) {
-        if !written.contains(&def.key) {
-            findings.load_error(
-                raw.line,
-                format!(
-                    "section '{}: {}': required property '{}' is missing",
-                    section_type.as_str(),
-                    printable(&raw.name),
-                    def.key
-                ),
-            );
-            valid = false;
+        (Side::Private, SectionType::Smtp) => Body::Private(reader.read(SMTP_PRIVATE)),
+        (Side::Private, SectionType::Gotify) => Body::Private(reader.read(GOTIFY_PRIVATE)),
+        (Side::Private, SectionType::Webhook) => Body::Private(reader.read(WEBHOOK_PRIVATE)),
+        (Side::Private, SectionType::Sendmail | SectionType::Matcher) => {
+            Body::Private(reader.read(&[]))
         }
-    }
+    };
+    let Reader {
+        valid,
+        lines,
+        common,
+        ..
+    } = reader;
     if valid {
         Checked::Valid(Section {
             section_type,
-            name: raw.name,
+            name: raw.name.to_string(),
             line: raw.line,
-            props,
+            common,
+            body,
+            lines,
         })
     } else {
         Checked::Invalid {
-            name: raw.name,
+            name: raw.name.to_string(),
             line: raw.line,
         }
     }
 }
 
-/// On error, the key of the schema it belongs to (if any) comes along, since a repeated
-/// key counts as a duplicate even when its first value was invalid.
-fn check_property(
-    property: RawProperty,
+/// The state of reading one section's properties.
+struct Reader<'r, 't> {
+    raw: &'r RawSection<'t>,
     section_type: SectionType,
     side: Side,
-    defs: &[PropDef],
-    written: &[&'static str],
-) -> Result<(&'static str, Item), (Option<&'static str>, String)> {
-    let key = property.key.as_str();
-    let Some(def) = defs.iter().find(|def| def.key == key) else {
+    findings: &'r mut Findings,
+    rules: &'r mut Interner<'t>,
+    valid: bool,
+    lines: Lines,
+    /// Keys written so far, with a valid value or not: for duplicates and required keys.
+    /// (Only known keys matter for both; an unknown key is an error of its own.)
+    written: Vec<Prop>,
+    common: Common,
+}
+
+impl<'t> Reader<'_, 't> {
+    /// Every property into a `T` (or `Common`, on the public side), then the required keys.
+    fn read<T: Default>(&mut self, defs: &[PropDef<T>]) -> T {
+        self.read_into(defs, T::default())
+    }
+
+    /// As `read`, into a body prepared by the caller.
+    fn read_into<T>(&mut self, defs: &[PropDef<T>], mut body: T) -> T {
+        let common: &[PropDef<Common>] = match self.side {
+            Side::Public => COMMON,
+            Side::Private => &[],
+        };
+        for property in &self.raw.properties {
+            let result = if let Some(def) = defs.iter().find(|d| d.prop.key() == property.key) {
+                self.apply(def, &mut body, property)
+            } else if let Some(def) = common.iter().find(|d| d.prop.key() == property.key) {
+                let mut values = std::mem::take(&mut self.common);
+                let result = self.apply(def, &mut values, property);
+                self.common = values;
+                result
+            } else {
+                Err(self.unknown(property.key))
+            };
+            if let Err(message) = result {
+                self.findings.load_error(property.line, message);
+                self.valid = false;
+            }
+        }
+        for def in defs.iter().filter(|def| def.required) {
+            if !self.written.contains(&def.prop) {
+                self.findings.load_error(
+                    self.raw.line,
+                    format!(
+                        "section '{}: {}': required property '{}' is missing",
+                        self.section_type.as_str(),
+                        printable(self.raw.name),
+                        def.prop
+                    ),
+                );
+                self.valid = false;
+            }
+        }
+        body
+    }
+
+    /// A repeated key counts as a duplicate even when its first value was invalid.
+    fn apply<T>(
+        &mut self,
+        def: &PropDef<T>,
+        target: &mut T,
+        property: &RawProperty<'t>,
+    ) -> Result<(), String> {
+        let key = property.key;
+        if !def.list && self.written.contains(&def.prop) {
+            return Err(format!(
+                "duplicate property '{key}' (only list properties may be repeated)"
+            ));
+        }
+        self.written.push(def.prop);
+        (def.apply)(target, property.value, property.line, self.rules)
+            .map_err(|reason| format!("property '{key}': {reason}"))?;
+        self.lines.push(def.prop, property.line);
+        Ok(())
+    }
+
+    fn unknown(&self, key: &str) -> String {
         let hint = if key.starts_with('#') {
             Some(COMMENT_HINT)
         } else {
-            wrong_file_hint(key, section_type, side)
+            wrong_file_hint(key, self.section_type, self.side)
         };
         let mut message = format!(
             "unknown property '{}' for section type '{}'",
             printable(key),
-            section_type.as_str()
+            self.section_type.as_str()
         );
         if let Some(hint) = hint {
             message.push(' ');
             message.push_str(hint);
         }
-        return Err((None, message));
-    };
-    if !def.list && written.contains(&def.key) {
-        return Err((
-            Some(def.key),
-            format!("duplicate property '{key}' (only list properties may be repeated)"),
-        ));
-    }
-    let value = parse_value(&property.value, def)
-        .map_err(|reason| (Some(def.key), format!("property '{key}': {reason}")))?;
-    Ok((
-        def.key,
-        Item {
-            text: property.value,
-            value,
-            line: property.line,
-        },
-    ))
-}
-
-fn parse_value(text: &str, def: &PropDef) -> Result<Value, String> {
-    match def.kind {
-        Kind::Text(limits) => value::check_text(text, limits).map(|()| Value::Text(text.into())),
-        Kind::Bool => value::parse_bool(text).map(Value::Bool),
-        Kind::Port => value::parse_integer(text, 0, 65535).map(Value::Int),
-        Kind::Enum(words) => value::parse_enum(text, words).map(Value::Word),
-        Kind::EntityName => value::check_entity_name(text)
-            .map(|()| Value::Text(text.into()))
-            .map_err(|reason| format!("invalid name '{}': {reason}", printable(text))),
-        Kind::HttpUrl => value::check_http_url(text).map(|()| Value::Text(text.into())),
-        Kind::NameValue => {
-            value::parse_property_string(text, NAME_VALUE_KEYS, def.secret).map(Value::Pairs)
-        }
-        Kind::MatchField => FieldRule::parse(text).map(Value::Field),
-        Kind::MatchSeverity => SeverityRule::parse(text).map(Value::Severity),
-        Kind::MatchCalendar => CalendarRule::parse(text).map(Value::Calendar),
+        message
     }
 }

@@ -1,6 +1,8 @@
 //! The raw section-config reader: splits a file into sections of `KEY VALUE` lines, keeping
 //! line numbers, and collects syntax errors instead of stopping at the first one. It knows
-//! nothing of section types or properties; `schema` gives the sections their meaning.
+//! nothing of section types or properties; `schema` gives the sections their meaning. Keys
+//! and values are slices of the file text: nothing is copied here, and the raw sections
+//! never leave the loader.
 
 /// A syntax problem at one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,27 +13,27 @@ pub struct LineError {
 
 /// One `KEY VALUE` line of a section, value already trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawProperty {
-    pub key: String,
-    pub value: String,
+pub struct RawProperty<'t> {
+    pub key: &'t str,
+    pub value: &'t str,
     pub line: usize,
 }
 
 /// A section as written: header, property lines in file order, and the syntax errors met
 /// inside it (any such error makes the section unusable).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawSection {
-    pub section_type: String,
-    pub name: String,
+pub struct RawSection<'t> {
+    pub section_type: &'t str,
+    pub name: &'t str,
     pub line: usize,
-    pub properties: Vec<RawProperty>,
+    pub properties: Vec<RawProperty<'t>>,
     pub errors: Vec<LineError>,
 }
 
 /// A whole file: its sections and the errors found between sections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RawFile {
-    pub sections: Vec<RawSection>,
+pub struct RawFile<'t> {
+    pub sections: Vec<RawSection<'t>>,
     pub errors: Vec<LineError>,
 }
 
@@ -39,24 +41,45 @@ pub const COMMENT_HINT: &str = "(comment lines are not supported in this file)";
 const EXPECTED_HEADER: &str = "syntax error: expected a section header 'TYPE: NAME'";
 const EXPECTED_PROPERTY: &str = "syntax error: expected an indented property line or a blank line";
 
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
     Between,
     /// After a line that is not a header: ignore everything up to the next blank line.
     Skipping,
-    Inside(RawSection),
+    Inside,
 }
 
 /// Splits `text` into lines as the section-config format does: at `\n`, with one `\r`
 /// before it (or at the very end) removed. Yields (line number, line).
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n')
-        .map(|line| line.strip_suffix('\r').unwrap_or(line))
-        .enumerate()
-        .map(|(index, line)| (index + 1, line))
+    // What `text.split('\n')` gives, found with a plain byte search: lines are short, and
+    // the general searcher costs more per line than the search itself.
+    let mut rest = Some(text);
+    let mut number = 0;
+    std::iter::from_fn(move || {
+        let current = rest?;
+        number += 1;
+        let line = match current.bytes().position(|b| b == b'\n') {
+            Some(at) => {
+                rest = Some(&current[at + 1..]);
+                &current[..at]
+            }
+            None => {
+                rest = None;
+                current
+            }
+        };
+        Some((number, line.strip_suffix('\r').unwrap_or(line)))
+    })
 }
 
 pub fn is_blank(line: &str) -> bool {
-    line.chars().all(char::is_whitespace)
+    match line.as_bytes().first() {
+        None => true,
+        // Most lines start with a printable ASCII character: no need to decode them.
+        Some(b) if b.is_ascii_graphic() => false,
+        Some(_) => line.chars().all(char::is_whitespace),
+    }
 }
 
 /// `TYPE: NAME` → (TYPE, NAME), both trimmed; `None` when the line is no header at all.
@@ -75,6 +98,23 @@ pub fn parse_header(line: &str) -> Option<(&str, &str)> {
 
 /// An indented line → (KEY, VALUE), or `Err(KEY)` when there is no white space after the key.
 fn parse_property(line: &str) -> Result<(&str, &str), &str> {
+    if line.is_ascii() {
+        // The same split without decoding: ASCII white space is what `char::is_whitespace`
+        // accepts below U+0080.
+        let bytes = line.as_bytes();
+        let start = bytes
+            .iter()
+            .position(|b| !is_ascii_space(*b))
+            .unwrap_or(bytes.len());
+        let line = &line[start..];
+        return match line.bytes().position(is_ascii_space) {
+            Some(at) => Ok((
+                &line[..at],
+                line[at + 1..].trim_matches(|c| is_ascii_space(c as u8)),
+            )),
+            None => Err(line),
+        };
+    }
     let line = line.trim_start();
     match line.char_indices().find(|(_, c)| c.is_whitespace()) {
         Some((at, separator)) => {
@@ -86,41 +126,63 @@ fn parse_property(line: &str) -> Result<(&str, &str), &str> {
     }
 }
 
-pub fn read(text: &str) -> RawFile {
-    let mut file = RawFile::default();
+/// The whole file at once (for the built-ins and tests; the loader uses `scan`).
+pub fn read(text: &str) -> RawFile<'_> {
+    let mut sections = Vec::new();
+    let errors = scan(text, |section| sections.push(section.clone()));
+    RawFile { sections, errors }
+}
+
+/// `char::is_whitespace` for ASCII bytes.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
+/// Reads `text`, handing each section to `each` as soon as it ends; one section is filled
+/// at a time, in the same buffers. Returns the errors found between sections.
+pub fn scan<'t>(text: &'t str, mut each: impl FnMut(&RawSection<'t>)) -> Vec<LineError> {
+    let mut errors = Vec::new();
     let mut state = State::Between;
+    let mut section = RawSection {
+        section_type: "",
+        name: "",
+        line: 0,
+        properties: Vec::new(),
+        errors: Vec::new(),
+    };
     for (number, line) in lines(text) {
         state = match state {
             State::Between | State::Skipping if is_blank(line) => State::Between,
             State::Skipping => State::Skipping,
             State::Between => match parse_header(line) {
-                Some((section_type, name)) => State::Inside(RawSection {
-                    section_type: section_type.to_string(),
-                    name: name.to_string(),
-                    line: number,
-                    properties: Vec::new(),
-                    errors: Vec::new(),
-                }),
+                Some((section_type, name)) => {
+                    section.section_type = section_type;
+                    section.name = name;
+                    section.line = number;
+                    section.properties.clear();
+                    section.errors.clear();
+                    State::Inside
+                }
                 None if line.trim_start().starts_with('#') => {
-                    file.errors.push(LineError {
+                    errors.push(LineError {
                         line: number,
                         message: format!("{EXPECTED_HEADER} {COMMENT_HINT}"),
                     });
                     State::Between
                 }
                 None => {
-                    file.errors.push(LineError {
+                    errors.push(LineError {
                         line: number,
                         message: EXPECTED_HEADER.to_string(),
                     });
                     State::Skipping
                 }
             },
-            State::Inside(section) if is_blank(line) => {
-                file.sections.push(section);
+            State::Inside if is_blank(line) => {
+                each(&section);
                 State::Between
             }
-            State::Inside(mut section) => {
+            State::Inside => {
                 let indented = line.chars().next().is_some_and(char::is_whitespace);
                 if !indented {
                     let message = if line.starts_with('#') {
@@ -135,15 +197,15 @@ pub fn read(text: &str) -> RawFile {
                 } else {
                     match parse_property(line) {
                         Ok((key, value)) => section.properties.push(RawProperty {
-                            key: key.to_string(),
-                            value: value.to_string(),
+                            key,
+                            value,
                             line: number,
                         }),
                         // `#comment` alone is reported by the schema as an unknown property
                         // with the comment hint, like `# comment` with a value.
                         Err(key) if key.starts_with('#') => section.properties.push(RawProperty {
-                            key: key.to_string(),
-                            value: String::new(),
+                            key,
+                            value: "",
                             line: number,
                         }),
                         Err(key) => section.errors.push(LineError {
@@ -152,33 +214,33 @@ pub fn read(text: &str) -> RawFile {
                         }),
                     }
                 }
-                State::Inside(section)
+                State::Inside
             }
         };
     }
-    if let State::Inside(section) = state {
-        file.sections.push(section);
+    if state == State::Inside {
+        each(&section);
     }
-    file
+    errors
 }
 
 /// Writes sections back in canonical form: `TYPE: NAME`, one tab-indented `KEY VALUE` line per
 /// property, a blank line between sections. Reading the result gives the same sections.
-pub fn write(sections: &[RawSection]) -> String {
+pub fn write(sections: &[RawSection<'_>]) -> String {
     let mut out = String::new();
     for (index, section) in sections.iter().enumerate() {
         if index > 0 {
             out.push('\n');
         }
-        out.push_str(&section.section_type);
+        out.push_str(section.section_type);
         out.push_str(": ");
-        out.push_str(&section.name);
+        out.push_str(section.name);
         out.push('\n');
         for property in &section.properties {
             out.push('\t');
-            out.push_str(&property.key);
+            out.push_str(property.key);
             out.push(' ');
-            out.push_str(&property.value);
+            out.push_str(property.value);
             out.push('\n');
         }
     }
@@ -189,11 +251,11 @@ pub fn write(sections: &[RawSection]) -> String {
 mod tests {
     use super::*;
 
-    fn props(section: &RawSection) -> Vec<(&str, &str, usize)> {
+    fn props<'t>(section: &RawSection<'t>) -> Vec<(&'t str, &'t str, usize)> {
         section
             .properties
             .iter()
-            .map(|p| (p.key.as_str(), p.value.as_str(), p.line))
+            .map(|p| (p.key, p.value, p.line))
             .collect()
     }
 
@@ -342,16 +404,16 @@ mod tests {
     /// (type, name, [(key, value)]) of one section.
     pub(crate) type Shape = (String, String, Vec<(String, String)>);
 
-    pub(crate) fn shape(sections: &[RawSection]) -> Vec<Shape> {
+    pub(crate) fn shape(sections: &[RawSection<'_>]) -> Vec<Shape> {
         sections
             .iter()
             .map(|s| {
                 let props = s
                     .properties
                     .iter()
-                    .map(|p| (p.key.clone(), p.value.clone()))
+                    .map(|p| (p.key.to_string(), p.value.to_string()))
                     .collect();
-                (s.section_type.clone(), s.name.clone(), props)
+                (s.section_type.to_string(), s.name.to_string(), props)
             })
             .collect()
     }
@@ -399,7 +461,7 @@ mod properties {
             })
     }
 
-    fn assert_round_trip(file: &RawFile) -> Result<(), TestCaseError> {
+    fn assert_round_trip(file: &RawFile<'_>) -> Result<(), TestCaseError> {
         let text = write(&file.sections);
         let again = read(&text);
         prop_assert!(again.errors.is_empty(), "{text:?}: {:?}", again.errors);
@@ -424,7 +486,7 @@ mod properties {
                 prop_assert!(section.line >= 1 && section.line <= count);
                 for p in &section.properties {
                     prop_assert!(p.line > section.line && p.line <= count);
-                    prop_assert_eq!(p.value.trim(), p.value.as_str());
+                    prop_assert_eq!(p.value.trim(), p.value);
                     prop_assert!(!p.key.is_empty() && !p.key.contains(char::is_whitespace));
                 }
             }

@@ -12,6 +12,8 @@ const USERS: &str = "user:root@pam:1:0:::admin@example.com:::\n\
                      user:nomail@pve:1:0:::::\n\
                      user:loop@pve:1:0:::root@localhost:::\n";
 
+const ROOT_MAIL_DROPPED: &str = "/etc/pve/notifications.cfg: warning: root's local mail (forward-mail: type=system-mail, severity unknown) would be dropped: no enabled matcher selects an existing, enabled target for it";
+
 fn host() -> HostFacts {
     HostFacts {
         hostname: "pve1".into(),
@@ -192,7 +194,8 @@ fn changed_builtin_is_modified() {
          \tmailto-user root@pam\n\
          \tcomment another comment\n",
     );
-    assert_clean(&loaded);
+    // With the default matcher off, nothing routes root's mail (issue 10, item 5).
+    assert_findings(&loaded, &[ROOT_MAIL_DROPPED]);
     let default = matcher(&loaded, "default-matcher");
     assert_eq!(default.origin, Origin::ModifiedBuiltin);
     assert!(default.disable);
@@ -241,6 +244,7 @@ fn builtin_name_with_other_type_replaces_it() {
         &loaded,
         &[
             "/etc/pve/notifications.cfg: matcher 'default-matcher': target 'mail-to-root' does not exist (it is a matcher)",
+            ROOT_MAIL_DROPPED,
             "/etc/pve/notifications.cfg:2: matcher 'mail-to-root': target 'default-matcher' does not exist (it is a matcher)",
         ],
     );
@@ -516,6 +520,17 @@ fn gotify_checks() {
         ],
     );
     assert!(!loaded.has_load_errors());
+    // A query would come before `/message` and could echo back in errors; never quoted.
+    let query = both(
+        "gotify: g3\n\tserver https://g.example.com/?token=s3cr3t\n",
+        "gotify: g3\n\ttoken t\n",
+    );
+    assert_findings(
+        &query,
+        &[
+            "/etc/pve/notifications.cfg:2: gotify target 'g3': server must not contain a query string ('?'); give the base URL only",
+        ],
+    );
     // The target exists with an empty private part (README row 8).
     assert_eq!(gotify(&loaded, "g1").token, None);
     assert_findings(
@@ -804,11 +819,96 @@ fn matcher_validation() {
             "/etc/pve/notifications.cfg:16: warning: match-calendar '18:00-24:00' is accepted by pvenotify but rejected by Proxmox VE",
         ],
     );
-    // The documented way to switch the default route off draws no warning.
-    assert_clean(&public(
-        "matcher: default-matcher\n\tmode all\n\ttarget mail-to-root\n\
-         \tcomment Route all notifications to mail-to-root\n\tdisable true\n",
+    // The documented way to switch the default route off draws no warning about the
+    // matcher; only the one saying that root's mail now goes nowhere (issue 10, item 5).
+    assert_findings(
+        &public(
+            "matcher: default-matcher\n\tmode all\n\ttarget mail-to-root\n\
+             \tcomment Route all notifications to mail-to-root\n\tdisable true\n",
+        ),
+        &[ROOT_MAIL_DROPPED],
+    );
+}
+
+/// Issue 10, item 5: forward-mail's event (type=system-mail, severity unknown) is routed
+/// through the model; a warning when it reaches nothing, at all or at some times.
+#[test]
+fn root_mail_that_would_be_dropped_is_a_warning() {
+    const OFF: &str = "matcher: default-matcher\n\ttarget mail-to-root\n\tdisable true\n\n\
+                       sendmail: archive\n\tmailto archive@example.com\n\n";
+    let dropped_at_times = "/etc/pve/notifications.cfg: warning: root's local mail (forward-mail: type=system-mail, severity unknown) would be dropped at some times (match-calendar): no enabled matcher selects an existing, enabled target for it";
+    let cases: &[(&str, &[&str])] = &[
+        ("", &[ROOT_MAIL_DROPPED]),
+        (
+            "matcher: m1\n\tmatch-field exact:type=system-mail\n\ttarget archive\n",
+            &[],
+        ),
+        (
+            "matcher: m1\n\tmatch-severity unknown\n\ttarget archive\n",
+            &[],
+        ),
+        (
+            "matcher: m1\n\tmatch-field exact:hostname=pve1\n\ttarget archive\n",
+            &[],
+        ),
+        // Rules that exclude the event, a disabled matcher, a disabled or missing target.
+        (
+            "matcher: m1\n\tmatch-severity error\n\ttarget archive\n",
+            &[ROOT_MAIL_DROPPED],
+        ),
+        (
+            "matcher: m1\n\tmatch-field exact:type=system-mail\n\tinvert-match true\n\ttarget archive\n",
+            &[ROOT_MAIL_DROPPED],
+        ),
+        (
+            "matcher: m1\n\tmatch-field exact:type=vzdump\n\tmatch-severity unknown\n\tmode any\n\ttarget archive\n",
+            &[],
+        ),
+        // Time windows: part of the week, or the whole week in pieces.
+        (
+            "matcher: m1\n\tmatch-calendar mon..fri 8-17\n\ttarget archive\n",
+            &[dropped_at_times],
+        ),
+        (
+            "matcher: m1\n\tmatch-calendar 0-12\n\ttarget archive\n\n\
+             matcher: n1\n\tmatch-calendar 12:00-24:00\n\ttarget archive\n",
+            &[
+                "/etc/pve/notifications.cfg:13: warning: match-calendar '12:00-24:00' is accepted by pvenotify but rejected by Proxmox VE",
+            ],
+        ),
+        (
+            "matcher: m1\n\tmatch-calendar 0-12\n\tmatch-calendar 12:00-24:00\n\tmode any\n\ttarget archive\n",
+            &[
+                "/etc/pve/notifications.cfg:10: warning: match-calendar '12:00-24:00' is accepted by pvenotify but rejected by Proxmox VE",
+            ],
+        ),
+    ];
+    for (matchers, expected) in cases {
+        let loaded = public(&format!("{OFF}{matchers}"));
+        assert_eq!(messages(&loaded), *expected, "{matchers}");
+    }
+    let disabled_target = public(
+        "matcher: default-matcher\n\ttarget mail-to-root\n\tdisable true\n\n\
+         sendmail: archive\n\tmailto archive@example.com\n\tdisable true\n\n\
+         matcher: m1\n\ttarget archive\n\ttarget ghost\n",
+    );
+    assert_findings(
+        &disabled_target,
+        &[
+            ROOT_MAIL_DROPPED,
+            "/etc/pve/notifications.cfg:11: matcher 'm1': target 'ghost' does not exist",
+        ],
+    );
+    let disabled_matcher = public(&format!(
+        "{OFF}matcher: m1\n\tdisable true\n\ttarget archive\n"
     ));
+    assert_findings(
+        &disabled_matcher,
+        &[
+            ROOT_MAIL_DROPPED,
+            "/etc/pve/notifications.cfg:9: warning: matcher 'm1' is disabled and has no effect",
+        ],
+    );
 }
 
 #[test]
@@ -842,12 +942,12 @@ fn header_forms() {
 fn unknown_section_types() {
     assert_findings(
         &public(
-            "Sendmail: s1\n\tmailto ab\n\ngroup: g1\n\tfilter x\n\nfilter: f1\n\nsendmail: ok\n\tmailto ab\n",
+            "Sendmail: s1\n\tmailto ab\n\nGroup: g1\n\tfilter x\n\nFilter: f1\n\nsendmail: ok\n\tmailto ab\n",
         ),
         &[
             "/etc/pve/notifications.cfg:1: unknown section type 'Sendmail'",
-            "/etc/pve/notifications.cfg:4: unknown section type 'group'",
-            "/etc/pve/notifications.cfg:7: unknown section type 'filter'",
+            "/etc/pve/notifications.cfg:4: unknown section type 'Group'",
+            "/etc/pve/notifications.cfg:7: unknown section type 'Filter'",
         ],
     );
     assert_findings(
@@ -1078,8 +1178,62 @@ fn errors_are_collected_across_sections_and_files() {
 #[test]
 fn invalid_header_skips_its_body() {
     assert_findings(
-        &public("group: g1\n\tbogus\n\tx y\nsendmail: hidden\n\nsendmail: s1\n\tmailto ab\n"),
-        &["/etc/pve/notifications.cfg:1: unknown section type 'group'"],
+        &public("groups: g1\n\tbogus\n\tx y\nsendmail: hidden\n\nsendmail: s1\n\tmailto ab\n"),
+        &["/etc/pve/notifications.cfg:1: unknown section type 'groups'"],
+    );
+}
+
+/// Proxmox VE 8.0's `group` and `filter` sections (issue 11): PVE 8 drops them on load,
+/// PVE 9 rejects them; here they are skipped, body and all, with a warning, and a `filter`
+/// property stays accepted on sendmail and gotify targets (upstream), not on others.
+#[test]
+fn legacy_group_and_filter_sections_are_ignored_with_a_warning() {
+    let loaded = both(
+        "filter: only-errors\n\tmin-severity error\n\tmode and\n\n\
+         group: ops\n\tendpoint mail1\n\tendpoint phone\n\tfilter only-errors\n\tbogus\n\n\
+         sendmail: mail1\n\tmailto ops@example.com\n\tfilter only-errors\n\n\
+         gotify: phone\n\tserver https://gotify.example.com\n\tfilter only-errors\n\n\
+         group: mail1\n\tendpoint mail1\n",
+        "gotify: phone\n\ttoken t\n",
+    );
+    assert_findings(
+        &loaded,
+        &[
+            "/etc/pve/notifications.cfg:1: warning: legacy 'filter' section 'only-errors' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on load, Proxmox VE 9 rejects a file containing it; remove it",
+            "/etc/pve/notifications.cfg:5: warning: legacy 'group' section 'ops' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on load, Proxmox VE 9 rejects a file containing it; remove it",
+            "/etc/pve/notifications.cfg:19: warning: legacy 'group' section 'mail1' (Proxmox VE 8.0) ignored: Proxmox VE 8 drops it on load, Proxmox VE 9 rejects a file containing it; remove it",
+        ],
+    );
+    assert!(!loaded.has_load_errors());
+    assert_eq!(
+        loaded.config.targets.keys().collect::<Vec<_>>(),
+        ["mail-to-root", "mail1", "phone"]
+    );
+    assert!(
+        loaded
+            .config
+            .matchers
+            .keys()
+            .all(|name| name == "default-matcher")
+    );
+    for section in [
+        "smtp: s1\n\tserver h\n\tfrom-address a@b\n\tmailto ab\n\tfilter f1\n",
+        "webhook: w1\n\tmethod post\n\turl https://h/\n\tfilter f1\n",
+        "matcher: m1\n\tfilter f1\n",
+    ] {
+        let loaded = public(section);
+        assert!(
+            messages(&loaded)
+                .iter()
+                .any(|m| m.contains("unknown property 'filter'")),
+            "{section}: {:?}",
+            messages(&loaded)
+        );
+    }
+    // Only the public file: in the private one they stay unknown.
+    assert_findings(
+        &both("", "group: g1\n\tendpoint x\n"),
+        &["/etc/pve/priv/notifications.cfg:1: unknown section type 'group'"],
     );
 }
 
@@ -1527,8 +1681,9 @@ mod properties {
     use proptest::prelude::*;
 
     use super::super::findings::Findings;
+    use super::super::schema::Section;
     use super::super::schema::Side;
-    use super::super::{FileContent, SourceFile, read_notifications};
+    use super::super::{Event, FileContent, SourceFile, read_notifications};
     use super::*;
 
     const TYPES: &[&str] = &[
@@ -1653,35 +1808,52 @@ mod properties {
         }
     }
 
-    type Shape = Vec<(String, String, BTreeMap<&'static str, Vec<String>>)>;
+    type Shape = Vec<(String, String, BTreeMap<String, Vec<String>>)>;
 
-    /// The valid sections of `text` read as `side`, and the canonical text of them.
+    /// The valid sections of `text` read as `side`, and the canonical text of them: each
+    /// valid section's property lines as written (the typed model keeps no text).
     fn accepted(text: &str, side: Side) -> (Shape, String) {
         let source = SourceFile {
             path: Path::new(PUB).to_path_buf(),
             content: FileContent::Text(text.to_string()),
         };
         let mut findings = Findings::new(Path::new(PUB));
-        let file = read_notifications(&source, side, &mut findings);
+        let mut valid: BTreeMap<String, Section> = BTreeMap::new();
+        read_notifications(&source.content, side, &mut findings, |event| match event {
+            Event::Keep(section) => {
+                valid.insert(section.name.clone(), section);
+            }
+            Event::Forget(name) => {
+                valid.remove(name);
+            }
+        });
+        let raw = super::super::section::read(text);
         let mut out = String::new();
         let mut shape = Vec::new();
-        for section in file.sections.values() {
-            out.push_str(&format!(
-                "{}: {}\n",
-                section.section_type.as_str(),
-                section.name
-            ));
-            for (key, items) in &section.props {
-                for item in items {
-                    out.push_str(&format!("\t{key} {}\n", item.text));
+        for section in valid.values() {
+            let section_type = section.section_type.as_str();
+            // The last section of a name is the one kept.
+            let Some(written) = raw
+                .sections
+                .iter()
+                .rev()
+                .find(|r| r.name == section.name && r.section_type == section_type)
+            else {
+                panic!("no raw section for {section_type}: {}", section.name);
+            };
+            out.push_str(&format!("{section_type}: {}\n", section.name));
+            let mut canonical: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for property in &written.properties {
+                out.push_str(&format!("\t{} {}\n", property.key, property.value));
+                if property.key != Prop::Origin.key() {
+                    canonical
+                        .entry(property.key.to_string())
+                        .or_default()
+                        .push(property.value.to_string());
                 }
             }
             out.push('\n');
-            shape.push((
-                section.section_type.as_str().to_string(),
-                section.name.clone(),
-                section.canonical(),
-            ));
+            shape.push((section_type.to_string(), section.name.clone(), canonical));
         }
         (shape, out)
     }

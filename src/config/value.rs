@@ -72,6 +72,16 @@ pub fn parse_enum(value: &str, words: &[&'static str]) -> Result<&'static str, S
 
 /// The entity name rule (section names, matcher targets): what is wrong, if anything.
 pub fn check_entity_name(name: &str) -> Result<(), String> {
+    // The common case, decided on the bytes: a valid name is ASCII.
+    let bytes = name.as_bytes();
+    if (2..=32).contains(&bytes.len())
+        && (bytes[0].is_ascii_alphanumeric() || bytes[0] == b'_')
+        && bytes[1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Ok(());
+    }
     let length = name.chars().count();
     if length < 2 {
         return Err("must be at least 2 characters long".to_string());

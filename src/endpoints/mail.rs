@@ -9,7 +9,7 @@ use lettre::message::{Mailbox, MultiPart};
 use std::sync::Arc;
 
 use super::{DeliveryError, MailSource, OriginalMail};
-use crate::config::Users;
+use crate::config::{Prop, Users};
 
 /// Display name used in `From:` when a target sets no `author`.
 pub const DEFAULT_AUTHOR: &str = "Proxmox VE";
@@ -37,19 +37,23 @@ pub fn resolve_recipients(
         match users.email(user) {
             Ok(Some(address)) => add(address),
             Ok(None) => warnings.push(format!(
-                "user '{user}' (mailto-user of target '{target}') has no e-mail address in user.cfg; skipped"
+                "user '{user}' ({} of target '{target}') has no e-mail address in user.cfg; skipped",
+                Prop::MailtoUser
             )),
             Err(reason) => {
                 return Err(DeliveryError::configuration(format!(
-                    "cannot resolve mailto-user '{user}': user.cfg is unreadable: {reason}"
+                    "cannot resolve {} '{user}': user.cfg is unreadable: {reason}",
+                    Prop::MailtoUser
                 )));
             }
         }
     }
     if recipients.is_empty() {
-        return Err(DeliveryError::configuration(
-            "no recipients (mailto is empty and no mailto-user has an e-mail address)",
-        ));
+        return Err(DeliveryError::configuration(format!(
+            "no recipients ({} is empty and no {} has an e-mail address)",
+            Prop::Mailto,
+            Prop::MailtoUser
+        )));
     }
     Ok(recipients)
 }
@@ -74,7 +78,7 @@ pub struct MailContent<'a> {
 /// local parts (`root`), which lettre's `Address` rightly refuses; every address is
 /// checked first so nothing can be injected into a header.
 pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError> {
-    check_address("from-address", content.from)?;
+    check_address(Prop::FromAddress.key(), content.from)?;
     for recipient in content.recipients {
         check_address("recipient", recipient)?;
     }

@@ -21,7 +21,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 
 use super::mail::{self, DEFAULT_AUTHOR, MailContent, Outgoing};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
-use crate::config::{Config, SmtpConfig, SmtpMode, Target};
+use crate::config::{Config, Prop, SmtpConfig, SmtpMode, Target};
 use crate::redact;
 
 /// Limit for connecting (including DNS) and for each read or write.
@@ -62,15 +62,15 @@ impl Smtp<'_> {
     /// The property a recipient came from, for error messages.
     fn origin_of(&self, recipient: &str) -> String {
         if self.settings.mailto.iter().any(|m| m == recipient) {
-            return "mailto".to_string();
+            return Prop::Mailto.key().to_string();
         }
         self.settings
             .mailto_user
             .iter()
             .find(|user| self.config.users.email(user) == Ok(Some(recipient)))
             .map_or_else(
-                || "mailto-user".to_string(),
-                |user| format!("mailto-user of {user}"),
+                || Prop::MailtoUser.key().to_string(),
+                |user| format!("{} of {user}", Prop::MailtoUser),
             )
     }
 
@@ -109,7 +109,7 @@ impl Endpoint for Smtp<'_> {
                 "port 0 cannot be connected to",
             ));
         }
-        let from = parse_address("from-address", &settings.from_address)?;
+        let from = parse_address(Prop::FromAddress.key(), &settings.from_address)?;
         let recipients = mail::resolve_recipients(
             &self.target.name,
             &settings.mailto,
@@ -545,15 +545,37 @@ impl Transaction {
                 .map_err(step(Stage::RcptTo(address.to_string())))?;
         }
         conn.command(Data).map_err(step(Stage::Data))?;
-        let read_error = RefCell::new(None);
-        conn.message_iter(self.message.chunks(&read_error))
-            .map_err(step(Stage::Message))?;
-        if let Some(e) = read_error.take() {
-            // lettre ended the data anyway, so the server may keep a truncated copy; failing
-            // makes the MTA retry, and a duplicate is better than a lost tail.
-            return Err(Failure::Stopped(format!(
-                "cannot read the forwarded message while sending it: {e}"
-            )));
+        match &self.message {
+            // A notification: small and built by us, so the content and the terminator go
+            // out in one write (see `Content`). Its final CRLF is the terminator's first.
+            Outgoing::Built(bytes) => {
+                let content = bytes
+                    .strip_suffix(
+                        b"
+",
+                    )
+                    .unwrap_or(bytes);
+                match std::str::from_utf8(content) {
+                    Ok(text) => conn.command(Content(text)),
+                    Err(_) => conn.message(content),
+                }
+                .map_err(step(Stage::Message))?;
+            }
+            // Forwarded mail may be larger than memory: streamed in pieces. Its terminator
+            // is a write of its own and may wait for one delayed ACK, which a background
+            // pipe from the MTA can afford.
+            Outgoing::Forwarded { .. } => {
+                let read_error = RefCell::new(None);
+                conn.message_iter(self.message.chunks(&read_error))
+                    .map_err(step(Stage::Message))?;
+                if let Some(e) = read_error.take() {
+                    // lettre ended the data anyway, so the server may keep a truncated copy;
+                    // failing makes the MTA retry, and a duplicate is better than a lost tail.
+                    return Err(Failure::Stopped(format!(
+                        "cannot read the forwarded message while sending it: {e}"
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -581,6 +603,35 @@ impl Transaction {
     fn quote(&self, text: &str) -> String {
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
         redact::one_line(&redact::mask(text, &secrets), REMOTE_TEXT_MAX)
+    }
+}
+
+/// The message content after `DATA`: dot-stuffed and followed by the terminator, written
+/// by lettre as one command, so in one write.
+///
+/// lettre's `message` writes the content and the final `\r\n.\r\n` with two writes, on a
+/// socket without `TCP_NODELAY` that it does not let us reach. Nagle's algorithm then holds
+/// the 5-byte terminator until the server acknowledges the content, and servers delay that
+/// acknowledgement (Linux by 40 ms) because they answer only after the terminator: every
+/// delivery stalled. Handing the whole DATA block to `command` sends it in one write, so
+/// nothing waits. `command` takes text; a notification that is not UTF-8 (none is, as we
+/// build them) would still go through `message`. The stuffing is lettre's (RFC 5321
+/// 4.5.2): a `.` that starts a line, at the start or after CRLF, is doubled.
+struct Content<'a>(&'a str);
+
+impl std::fmt::Display for Content<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut rest = self.0;
+        if rest.starts_with('.') {
+            f.write_str(".")?;
+        }
+        while let Some(at) = rest.find("\r\n.") {
+            f.write_str(&rest[..at + 3])?;
+            f.write_str(".")?;
+            rest = &rest[at + 3..];
+        }
+        f.write_str(rest)?;
+        f.write_str("\r\n.\r\n")
     }
 }
 
@@ -735,6 +786,24 @@ mod tests {
                 text: "Network is unreachable".into()
             }
         );
+    }
+
+    #[test]
+    fn content_is_dot_stuffed_and_terminated_as_lettre_does() {
+        let cases = [
+            ("", "\r\n.\r\n"),
+            ("a\r\nb", "a\r\nb\r\n.\r\n"),
+            (
+                ".x\r\n.\r\n..y\r\nz.\r\n",
+                "..x\r\n..\r\n...y\r\nz.\r\n\r\n.\r\n",
+            ),
+            // Only CRLF starts a line, as in lettre's codec.
+            ("a\n.b\r.c", "a\n.b\r.c\r\n.\r\n"),
+            ("\r\n\r\n.", "\r\n\r\n..\r\n.\r\n"),
+        ];
+        for (message, wire) in cases {
+            assert_eq!(Content(message).to_string(), wire, "{message:?}");
+        }
     }
 
     #[test]

@@ -184,6 +184,8 @@ mod tests {
             disable: false,
             line: 1,
             kind: crate::config::TargetKind::Webhook(settings.clone()),
+            lines: Default::default(),
+            private_lines: Default::default(),
         };
         let config = crate::config::testing::config_from_text("");
         let context = DeliveryContext {

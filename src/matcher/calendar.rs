@@ -61,6 +61,12 @@ impl CalendarRule {
         parse_window(value).map_err(|reason| format!("unable to parse '{value}': {reason}"))
     }
 
+    /// The minutes of the day at which the window opens and closes (0..=1440): between
+    /// them, and within one day, `contains` does not change.
+    pub fn edges(&self) -> [u16; 2] {
+        [self.start, self.end]
+    }
+
     /// Whether the window holds the local wall-clock moment `weekday`, `minute_of_day`
     /// (0..1440, seconds already dropped).
     pub fn contains(&self, weekday: Weekday, minute_of_day: u32) -> bool {

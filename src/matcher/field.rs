@@ -3,14 +3,22 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::notification::{Fields, is_valid_field_name};
 
 #[derive(Debug, Clone)]
 pub enum FieldRule {
-    Exact { field: String, values: Vec<String> },
-    Regex { field: String, regex: regex::Regex },
+    Exact {
+        field: String,
+        values: Vec<String>,
+    },
+    /// Shared by every rule with the same pattern: a `Regex` clone would get a cache pool
+    /// of its own, and each pool a match cache of its own on first use.
+    Regex {
+        field: String,
+        regex: Arc<regex::Regex>,
+    },
 }
 
 impl FieldRule {
@@ -87,19 +95,20 @@ fn regex_error_line(message: &str) -> String {
 
 /// Compiles `pattern`, reusing an earlier compilation of the same text. Large
 /// configurations repeat a few patterns thousands of times, and compiling a Unicode-aware
-/// regex costs far more than matching with it (a `Regex` clone shares the automaton).
-fn compile(pattern: &str) -> Result<regex::Regex, String> {
-    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+/// regex costs far more than matching with it. The compiled regex itself is shared, not
+/// cloned: a clone shares the automaton but builds its own match cache (tens of KiB).
+fn compile(pattern: &str) -> Result<Arc<regex::Regex>, String> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(regex) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
         return Ok(regex);
     }
-    let regex = regex::Regex::new(pattern).map_err(|err| {
+    let regex = Arc::new(regex::Regex::new(pattern).map_err(|err| {
         format!(
             "invalid regex '{pattern}': {}",
             regex_error_line(&err.to_string())
         )
-    })?;
+    })?);
     if let Ok(mut cache) = cache.lock() {
         cache.insert(pattern.to_string(), regex.clone());
     }

@@ -5,11 +5,11 @@ pub mod calendar;
 pub mod field;
 pub mod severity;
 
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, FixedOffset, TimeZone, Weekday};
 use serde::{Serialize, Serializer};
 
 use crate::config::{MatchMode, Matcher};
-use crate::notification::Notification;
+use crate::notification::{Fields, Notification, Severity};
 
 /// One rule's own result, in file order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,7 +78,7 @@ where
     }
 
     for rule in &matcher.match_field {
-        let (text, field_rule) = &rule.value;
+        let (text, field_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
             kind: "match-field",
             rule: text,
@@ -88,7 +88,7 @@ where
         });
     }
     for rule in &matcher.match_severity {
-        let (text, severity_rule) = &rule.value;
+        let (text, severity_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
             kind: "match-severity",
             rule: text,
@@ -98,7 +98,7 @@ where
         });
     }
     for rule in &matcher.match_calendar {
-        let (text, calendar_rule) = &rule.value;
+        let (text, calendar_rule) = &*rule.value;
         let (result, local_time) = match calendar_rule.matches_timestamp(event.timestamp, tz) {
             Some((result, local)) => (result, Some(local.fixed_offset())),
             None => {
@@ -127,6 +127,29 @@ where
         combine(matcher.mode, trace.rules.iter().map(|r| r.result)) != matcher.invert_match
     };
     trace
+}
+
+/// Whether an enabled `matcher` matches an event of `severity` with `fields` at the local
+/// wall-clock moment `weekday`, `minute_of_day`: the same decision as `evaluate`, without
+/// a timestamp, for `validate`'s questions about all times of the week.
+pub fn matches_at(
+    matcher: &Matcher,
+    fields: &Fields,
+    severity: Severity,
+    weekday: Weekday,
+    minute_of_day: u32,
+) -> bool {
+    if !matcher.has_rules() {
+        return true;
+    }
+    let results = (matcher.match_field.iter())
+        .map(|rule| rule.value.1.matches(fields))
+        .chain((matcher.match_severity.iter()).map(|rule| rule.value.1.matches(severity)))
+        .chain(
+            (matcher.match_calendar.iter())
+                .map(|rule| rule.value.1.contains(weekday, minute_of_day)),
+        );
+    combine(matcher.mode, results) != matcher.invert_match
 }
 
 impl RuleTrace<'_> {
