@@ -15,4 +15,5 @@ pub mod host;
 pub mod matcher;
 pub mod notification;
 pub mod redact;
+pub mod render;
 pub mod routing;
