@@ -9,6 +9,7 @@ mod forward_mail;
 mod list;
 mod output;
 mod send;
+mod template;
 mod test_target;
 mod validate;
 
@@ -139,6 +140,8 @@ pub(crate) struct Host<'a> {
     pub hostname: String,
     /// Full name for Message-IDs.
     pub fqdn: String,
+    /// Vendor base of the notification templates.
+    pub template_dir: PathBuf,
 }
 
 impl<'a> Host<'a> {
@@ -151,14 +154,19 @@ impl<'a> Host<'a> {
                 (host::short_name(&node).to_string(), node)
             }
         };
-        let (config_dir, sendmail) = if privileged {
-            out.note("elevated privileges: --config-dir, --sendmail, --hostname and the environment are ignored");
+        let (config_dir, sendmail, template_dir) = if privileged {
+            out.note("elevated privileges: --config-dir, --sendmail, --hostname, --template-dir and the environment are ignored");
             (
                 PathBuf::from("/etc/pve"),
                 PathBuf::from("/usr/sbin/sendmail"),
+                PathBuf::from(template::VENDOR_DIR),
             )
         } else {
-            (cli.config_dir.clone(), cli.sendmail.clone())
+            (
+                cli.config_dir.clone(),
+                cli.sendmail.clone(),
+                cli.template_dir.clone(),
+            )
         };
         Host {
             cli,
@@ -167,6 +175,7 @@ impl<'a> Host<'a> {
             sendmail,
             hostname,
             fqdn,
+            template_dir,
         }
     }
 

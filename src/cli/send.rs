@@ -8,25 +8,37 @@ use serde::Serialize;
 
 use super::args::SendArgs;
 use super::deliver::{ResultJson, deliver_all};
+use super::template::{self, TraceJson};
 use super::{Host, Output};
 use crate::cli::explain::explain_text;
 use crate::endpoints::{Delivery, Outcome};
 use crate::exit::{self, ExitStatus};
 use crate::matcher::MatcherTrace;
 use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
+use crate::render::Data;
 use crate::routing::{self, Routing, SkipReason, Skipped};
 
 /// Bodies larger than this are refused (exit 65).
 pub const MAX_BODY: u64 = 4 * 1024 * 1024;
 
+/// A templated event's template and data (common data included); rendered once the
+/// targets are known.
+struct TemplateJob {
+    name: String,
+    data: Data,
+}
+
 pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
-    let event = match build_event(args, host) {
-        Ok(event) => event,
+    let (mut event, job) = match build_event(args, host, out) {
+        Ok(built) => built,
         Err((status, message)) => {
             out.error(&message);
             return status;
         }
     };
+    if let (true, Some(job)) = (args.preview, &job) {
+        return preview(job, host, out);
+    }
     let loaded = match host.load_config(out) {
         Ok(loaded) => loaded,
         Err(status) => return status,
@@ -44,7 +56,7 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
     for warning in &routing.warnings {
         out.warning(warning);
     }
-    let status = report_or_deliver(args, &event, &routing, host, out, config);
+    let status = report_or_deliver(args, &mut event, job.as_ref(), &routing, host, out, config);
     // The process ends right after; freeing a large configuration piece by piece
     // costs more than all routing does.
     std::mem::forget(routing);
@@ -52,24 +64,59 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
     status
 }
 
+/// `--preview`: render all three parts and print them; nothing is routed or delivered.
+fn preview(job: &TemplateJob, host: &Host<'_>, out: &Output) -> ExitStatus {
+    match template::render_parts(host, &job.name, &job.data, true) {
+        Ok(rendered) => {
+            template::report(out, &job.name, &rendered.trace);
+            template::print_preview(out, &job.name, &rendered);
+            ExitStatus::Ok
+        }
+        Err(failure) => {
+            template::report(out, &job.name, &failure.trace);
+            out.error(&failure.message);
+            ExitStatus::Config
+        }
+    }
+}
+
 fn report_or_deliver(
     args: &SendArgs,
-    event: &Notification,
+    event: &mut Notification,
+    job: Option<&TemplateJob>,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
     config: &crate::config::Config,
 ) -> ExitStatus {
     if args.explain {
+        // The lookup of every part, as a real send to a mail target would do it.
+        let rendered = job.map(|job| {
+            let result = template::render_parts(host, &job.name, &job.data, true);
+            (job.name.as_str(), result)
+        });
+        let trace = rendered.as_ref().map(|(name, result)| match result {
+            Ok(rendered) => (*name, rendered.trace.as_slice(), None),
+            Err(failure) => (
+                *name,
+                failure.trace.as_slice(),
+                Some(failure.message.as_str()),
+            ),
+        });
         if out.is_json() {
             out.json(&ExplainJson {
                 event,
                 matchers: &routing.matchers,
                 selected: &routing.selected,
                 skipped: &routing.skipped,
+                template: trace.map(|(name, parts, error)| TraceJson { name, parts, error }),
             });
         } else {
-            out.stdout(&explain_text(routing));
+            let mut text = explain_text(routing);
+            if let Some((name, parts, error)) = trace {
+                text.push_str(&template::trace_text(name, parts, error));
+            }
+            out.stdout(&text);
         }
         return ExitStatus::Ok;
     }
@@ -86,11 +133,12 @@ fn report_or_deliver(
         return ExitStatus::Ok;
     }
 
-    deliver(event, routing, host, out, config)
+    deliver(event, job, routing, host, out, config)
 }
 
 fn deliver(
-    event: &Notification,
+    event: &mut Notification,
+    job: Option<&TemplateJob>,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
@@ -110,14 +158,32 @@ fn deliver(
     }
 
     let mut warnings = routing.warnings.clone();
-    let outcomes = deliver_all(
-        &Delivery::event(event),
-        &routing.selected,
-        config,
-        host,
-        out,
-        &mut warnings,
-    );
+    let mut unrenderable = None;
+    if let Some(job) = job.filter(|_| !routing.selected.is_empty()) {
+        let html = template::needs_html(config, &routing.selected);
+        match template::render_parts(host, &job.name, &job.data, html) {
+            Ok(rendered) => {
+                template::report(out, &job.name, &rendered.trace);
+                template::apply(event, rendered);
+            }
+            Err(failure) => {
+                template::report(out, &job.name, &failure.trace);
+                unrenderable = Some(failure.message);
+            }
+        }
+    }
+    let event = &*event;
+    let outcomes = match &unrenderable {
+        Some(message) => template::fail_all(&routing.selected, config, host, out, message),
+        None => deliver_all(
+            &Delivery::event(event),
+            &routing.selected,
+            config,
+            host,
+            out,
+            &mut warnings,
+        ),
+    };
 
     let status = exit::send_status(
         outcomes.iter().filter_map(Outcome::failure),
@@ -144,15 +210,29 @@ struct ExplainJson<'a> {
     matchers: &'a [MatcherTrace<'a>],
     selected: &'a [&'a str],
     skipped: &'a [Skipped<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<TraceJson<'a>>,
 }
 
 type Failure = (ExitStatus, String);
 
-fn build_event(args: &SendArgs, host: &Host<'_>) -> Result<Notification, Failure> {
+fn build_event(
+    args: &SendArgs,
+    host: &Host<'_>,
+    out: &Output,
+) -> Result<(Notification, Option<TemplateJob>), Failure> {
     let usage = |message: String| (ExitStatus::Usage, message);
-    let title = clean_title(&args.title);
-    if title.trim().is_empty() {
+    // A templated event gets its title from the subject once it is rendered.
+    let title = clean_title(args.title.as_deref().unwrap_or(""));
+    if args.template.is_none() && title.trim().is_empty() {
         return Err(usage("--title must not be empty".to_string()));
+    }
+    if let Some(name) = &args.template
+        && !template::is_valid_name(name)
+    {
+        return Err(usage(format!(
+            "--template '{name}': a template name has only letters, digits, '-', '_' and '.' and does not start with '.'"
+        )));
     }
     let mut fields = parse_fields(&args.fields).map_err(usage)?;
     if !args.no_hostname && !fields.contains_key("hostname") {
@@ -160,23 +240,33 @@ fn build_event(args: &SendArgs, host: &Host<'_>) -> Result<Notification, Failure
     }
 
     let body = match (&args.body, &args.body_file) {
+        _ if args.template.is_some() => String::new(),
         (Some(body), _) => body.clone(),
         (None, Some(path)) if path == Path::new("-") => read_body_stdin()?,
         (None, Some(path)) => read_body_file(path)?,
         (None, None) if !std::io::stdin().is_terminal() => read_body_stdin()?,
         (None, None) => String::new(),
     };
+    let job = match &args.template {
+        Some(name) => {
+            let mut data = match &args.data {
+                Some(path) => template::read_data(path).map_err(|m| (ExitStatus::DataErr, m))?,
+                None => serde_json::Map::new(),
+            };
+            template::add_common_data(host, &mut data, out);
+            Some(TemplateJob {
+                name: name.clone(),
+                data: Data::new(serde_json::Value::Object(data)),
+            })
+        }
+        None => None,
+    };
     let timestamp = match &args.timestamp {
         Some(text) => parse_timestamp(text).map_err(|m| (ExitStatus::DataErr, m))?,
         None => chrono::Utc::now().timestamp(),
     };
-    Ok(Notification::new(
-        &title,
-        body,
-        args.severity,
-        timestamp,
-        fields,
-    ))
+    let event = Notification::new(&title, body, args.severity, timestamp, fields);
+    Ok((event, job))
 }
 
 /// `KEY=VALUE` pairs: split at the first `=`, the key by the field-name rule, no NUL,

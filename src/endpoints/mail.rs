@@ -8,6 +8,7 @@ use lettre::message::{Mailbox, MultiPart};
 
 use super::{DeliveryError, OriginalMail};
 use crate::config::Users;
+use crate::notification::{Html, Notification};
 
 /// Display name used in `From:` when a target sets no `author`.
 pub const DEFAULT_AUTHOR: &str = "Proxmox VE";
@@ -60,8 +61,10 @@ pub struct MailContent<'a> {
     pub from: &'a str,
     pub recipients: &'a [String],
     pub subject: &'a str,
-    /// The text part; the HTML part is derived from it (`html_body`).
+    /// The text part.
     pub text: &'a str,
+    /// The HTML part; `None` derives it from the text (`html_body`).
+    pub html: Option<&'a str>,
     /// Host part of the `Message-ID`.
     pub message_id_host: &'a str,
 }
@@ -92,7 +95,10 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
         ))
         .multipart(MultiPart::alternative_plain_html(
             content.text.to_string(),
-            html_body(content.text),
+            match content.html {
+                Some(html) => html.to_string(),
+                None => html_body(content.text),
+            },
         ))
         .map_err(|e| DeliveryError::configuration(format!("cannot build the mail: {e}")))?;
 
@@ -128,6 +134,7 @@ pub fn build_forwarded(
         recipients,
         subject: original.subject,
         text: "",
+        html: None,
         message_id_host,
     })?;
     let headers = message.headers_mut();
@@ -168,22 +175,17 @@ pub fn build_forwarded(
 /// The HTML part of a mail for a plain-text body: the body escaped inside `<pre>`, as
 /// upstream does when no HTML template exists (with its template engine's escaping).
 pub fn html_body(body: &str) -> String {
-    let mut html = String::with_capacity(body.len() + 40);
-    html.push_str("<html><body><pre>");
-    for c in body.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#x27;"),
-            '`' => html.push_str("&#x60;"),
-            '=' => html.push_str("&#x3D;"),
-            c => html.push(c),
-        }
+    crate::render::html_from_text(body)
+}
+
+/// The HTML part an event asks for: `None` to derive it from the text; an event whose
+/// HTML template could not be rendered fails mail targets.
+pub fn event_html(event: &Notification) -> Result<Option<&str>, DeliveryError> {
+    match &event.html {
+        Html::FromBody => Ok(None),
+        Html::Rendered(html) => Ok(Some(html)),
+        Html::Unavailable(message) => Err(DeliveryError::configuration(message.clone())),
     }
-    html.push_str("</pre></body></html>");
-    html
 }
 
 /// LF → CRLF, leaving existing CRLF alone.
@@ -311,6 +313,7 @@ mod tests {
             recipients: &recipients,
             subject,
             text: body,
+            html: None,
             message_id_host: "pve1.example.com",
         })
         .unwrap();
@@ -389,6 +392,7 @@ mod tests {
                 recipients: &recipients,
                 subject: "s",
                 text: "",
+                html: None,
                 message_id_host: "h",
             })
             .unwrap_err();

@@ -6,6 +6,7 @@
 
 pub mod builtin;
 pub mod check;
+pub mod data;
 pub mod helpers;
 pub mod lookup;
 pub mod table;
