@@ -227,6 +227,12 @@ fn build_event(
     if args.template.is_none() && title.trim().is_empty() {
         return Err(usage("--title must not be empty".to_string()));
     }
+    // clap does not enforce `requires` next to the conflicts of --template.
+    if args.template.is_none() && (args.data.is_some() || args.preview) {
+        return Err(usage(
+            "--data and --preview need --template NAME".to_string(),
+        ));
+    }
     if let Some(name) = &args.template
         && !template::is_valid_name(name)
     {

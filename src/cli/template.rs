@@ -321,6 +321,90 @@ pub fn print_preview(out: &Output, name: &str, rendered: &Rendered) {
     out.stdout(&text);
 }
 
+/// A problem `validate` reports about an override template file.
+pub struct FileProblem {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub warning: bool,
+    pub message: String,
+}
+
+/// Checks every `*.hbs` under `CONFIG_DIR/notification-templates/` (templates.md §6):
+/// each must parse and call only known helpers; overriding `X-body.txt.hbs` without
+/// `X-body.html.hbs` while the vendor has the HTML file is a warning, because the HTML
+/// part of mails then stays the vendor's.
+pub fn check_overrides(host: &Host<'_>) -> Vec<FileProblem> {
+    let base = host.config_dir.join("notification-templates");
+    let mut files = Vec::new();
+    collect_hbs(&base, 0, &mut files);
+    files.sort();
+    let mut problems = Vec::new();
+    for file in &files {
+        let error = |line, message| FileProblem {
+            file: file.clone(),
+            line,
+            warning: false,
+            message,
+        };
+        match read_template_file(file) {
+            Ok(Some(text)) => problems.extend(
+                render::check::check(&text)
+                    .into_iter()
+                    .map(|p| error(p.line, p.message)),
+            ),
+            Ok(None) => {}
+            Err(reason) => problems.push(error(None, format!("cannot read it: {reason}"))),
+        }
+    }
+    let override_dir = override_dir(&host.config_dir);
+    let vendor_dir = host.template_dir.join(NAMESPACE);
+    let text_suffix = format!("-{}", render::Part::Text.suffix());
+    for file in files
+        .iter()
+        .filter(|f| f.parent() == Some(override_dir.as_path()))
+    {
+        let Some(name) = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(&text_suffix))
+        else {
+            continue;
+        };
+        let html = render::Part::Html.file_name(name);
+        let vendor_html = vendor_dir.join(&html);
+        if !override_dir.join(&html).exists() && vendor_html.exists() {
+            problems.push(FileProblem {
+                file: file.clone(),
+                line: None,
+                warning: true,
+                message: format!(
+                    "overrides the text body of template '{name}' but not its HTML body: mails keep the HTML part of {} (add {html} here)",
+                    vendor_html.display()
+                ),
+            });
+        }
+    }
+    problems
+}
+
+/// `*.hbs` files below `dir`, a few levels deep.
+fn collect_hbs(dir: &Path, depth: usize, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && depth < 4 {
+            collect_hbs(&path, depth + 1, files);
+        } else if path.extension().is_some_and(|e| e == "hbs") {
+            files.push(path);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
