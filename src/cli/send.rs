@@ -56,7 +56,7 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
     for warning in &routing.warnings {
         out.warning(warning);
     }
-    let status = report_or_deliver(args, &mut event, job.as_ref(), &routing, host, out, config);
+    let status = report_or_deliver(args, &mut event, job, &routing, host, out, config);
     // The process ends right after; freeing a large configuration piece by piece
     // costs more than all routing does.
     std::mem::forget(routing);
@@ -83,7 +83,7 @@ fn preview(job: &TemplateJob, host: &Host<'_>, out: &Output) -> ExitStatus {
 fn report_or_deliver(
     args: &SendArgs,
     event: &mut Notification,
-    job: Option<&TemplateJob>,
+    job: Option<TemplateJob>,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
@@ -91,7 +91,7 @@ fn report_or_deliver(
 ) -> ExitStatus {
     if args.explain {
         // The lookup of every part, as a real send to a mail target would do it.
-        let rendered = job.map(|job| {
+        let rendered = job.as_ref().map(|job| {
             let result = template::render_parts(host, &job.name, &job.data, true);
             (job.name.as_str(), result)
         });
@@ -138,7 +138,7 @@ fn report_or_deliver(
 
 fn deliver(
     event: &mut Notification,
-    job: Option<&TemplateJob>,
+    job: Option<TemplateJob>,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
@@ -161,13 +161,17 @@ fn deliver(
     let mut unrenderable = None;
     if let Some(job) = job.filter(|_| !routing.selected.is_empty()) {
         let html = template::needs_html(config, &routing.selected);
-        match template::render_parts(host, &job.name, &job.data, html) {
+        let result = template::render_parts(host, &job.name, &job.data, html);
+        // The data is not needed once rendered; delivery has the memory.
+        let TemplateJob { name, data } = job;
+        drop(data);
+        match result {
             Ok(rendered) => {
-                template::report(out, &job.name, &rendered.trace);
+                template::report(out, &name, &rendered.trace);
                 template::apply(event, rendered);
             }
             Err(failure) => {
-                template::report(out, &job.name, &failure.trace);
+                template::report(out, &name, &failure.trace);
                 unrenderable = Some(failure.message);
             }
         }
@@ -255,14 +259,14 @@ fn build_event(
     };
     let job = match &args.template {
         Some(name) => {
-            let mut data = match &args.data {
+            let (mut data, size) = match &args.data {
                 Some(path) => template::read_data(path).map_err(|m| (ExitStatus::DataErr, m))?,
-                None => serde_json::Map::new(),
+                None => (serde_json::Map::new(), 0),
             };
             template::add_common_data(host, &mut data, out);
             Some(TemplateJob {
                 name: name.clone(),
-                data: Data::new(serde_json::Value::Object(data)),
+                data: Data::new(serde_json::Value::Object(data), size),
             })
         }
         None => None,

@@ -98,16 +98,21 @@ pub fn is_valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// `--data FILE` (`-` for standard input): a JSON object of at most 4 MiB.
-pub fn read_data(path: &Path) -> Result<Map<String, Value>, String> {
+/// `--data FILE` (`-` for standard input): a JSON object of at most 4 MiB, and its size
+/// in bytes.
+pub fn read_data(path: &Path) -> Result<(Map<String, Value>, usize), String> {
     let (what, bytes) = if path == Path::new("-") {
         (
             "standard input".to_string(),
-            read_capped(std::io::stdin().lock()),
+            read_capped(std::io::stdin().lock(), 0),
         )
     } else {
         let what = path.display().to_string();
-        let bytes = std::fs::File::open(path).and_then(read_capped);
+        let bytes = std::fs::File::open(path).and_then(|file| {
+            // Reserved from the file's size: one buffer instead of a doubling series.
+            let size = file.metadata().map_or(0, |m| m.len().min(MAX_DATA + 1));
+            read_capped(file, size as usize + 1)
+        });
         (what, bytes)
     };
     let bytes = bytes.map_err(|e| format!("cannot read the template data from {what}: {e}"))?;
@@ -118,7 +123,7 @@ pub fn read_data(path: &Path) -> Result<Map<String, Value>, String> {
         ));
     }
     match serde_json::from_slice(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) => Ok((map, bytes.len())),
         Ok(_) => Err(format!(
             "the template data from {what} is not a JSON object"
         )),
@@ -128,8 +133,8 @@ pub fn read_data(path: &Path) -> Result<Map<String, Value>, String> {
     }
 }
 
-fn read_capped(reader: impl Read) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
+fn read_capped(reader: impl Read, capacity: usize) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(capacity);
     reader.take(MAX_DATA + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }

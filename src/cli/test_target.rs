@@ -38,7 +38,7 @@ pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
         Fields::new(),
     );
     let names = [name];
-    let data = Data::new(serde_json::json!({ "target": name }));
+    let data = Data::new(serde_json::json!({ "target": name }), 0);
     let html = template::needs_html(config, &names);
     let mut warnings = Vec::new();
     let outcomes = match template::render_parts(host, TEST_TEMPLATE, &data, html) {

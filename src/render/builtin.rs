@@ -77,7 +77,7 @@ mod tests {
 
     #[test]
     fn test_template_reproduces_the_fixed_test_notification() {
-        let data = Data::new(serde_json::json!({"target": "ops"}));
+        let data = Data::new(serde_json::json!({"target": "ops"}), 0);
         let part =
             |p: Part, mode| render(template(&p.file_name("test")).unwrap(), &data, mode, utc);
         assert_eq!(

@@ -170,6 +170,7 @@ mod tests {
     fn every_listed_helper_exists_when_rendering() {
         let data = crate::render::Data::new(
             serde_json::json!({"t": {"schema": {"columns": []}, "data": []}}),
+            0,
         );
         for helper in HELPERS {
             let text = match *helper {

@@ -299,7 +299,7 @@ mod tests {
             files,
             local_time: utc,
         };
-        render_template(&lookup, name, &Data::new(json!({"x": "<X>"})), true)
+        render_template(&lookup, name, &Data::new(json!({"x": "<X>"}), 0), true)
     }
 
     fn sources(rendered: &Rendered) -> Vec<String> {
@@ -417,7 +417,7 @@ mod tests {
             files: &Files::default(),
             local_time: utc,
         };
-        let rendered = render_template(&lookup, "test", &Data::new(json!({})), false).unwrap();
+        let rendered = render_template(&lookup, "test", &Data::new(json!({}), 0), false).unwrap();
         assert_eq!(rendered.html, None);
         assert_eq!(rendered.trace.len(), 2);
     }

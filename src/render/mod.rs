@@ -76,15 +76,23 @@ pub enum Mode {
 }
 
 /// Template data as the engine holds it; built once per event and shared by all parts.
-pub struct Data(Context);
+pub struct Data {
+    context: Context,
+    /// About how large the data is as text; bodies are reserved that much up front, so
+    /// that a large log is not copied through a series of doubling buffers.
+    size_hint: usize,
+}
 
 impl Data {
-    pub fn new(value: Value) -> Self {
-        Data(Context::from(value))
+    pub fn new(value: Value, size_hint: usize) -> Self {
+        Data {
+            context: Context::from(value),
+            size_hint,
+        }
     }
 
     pub fn value(&self) -> &Value {
-        self.0.data()
+        self.context.data()
     }
 }
 
@@ -93,7 +101,7 @@ fn engine(mode: Mode, local_time: LocalTime) -> Handlebars<'static> {
     let mut engine = Handlebars::new();
     engine.set_strict_mode(false);
     let (escape, flavour): (fn(&str) -> String, Flavour) = match mode {
-        Mode::Html => (handlebars::html_escape, Flavour::Html),
+        Mode::Html => (escape_html, Flavour::Html),
         Mode::Subject | Mode::Text | Mode::HtmlFromText => (handlebars::no_escape, Flavour::Text),
     };
     engine.register_escape_fn(escape);
@@ -109,9 +117,16 @@ pub fn render(
     mode: Mode,
     local_time: LocalTime,
 ) -> Result<String, String> {
-    let rendered = engine(mode, local_time)
-        .render_template_with_context(template, &data.0)
+    let capacity = match mode {
+        Mode::Subject => template.len(),
+        _ => template.len() + data.size_hint,
+    };
+    let mut buffer = Vec::with_capacity(capacity);
+    engine(mode, local_time)
+        .render_template_with_context_to_write(template, &data.context, &mut buffer)
         .map_err(|e| describe(&e))?;
+    // Every piece the engine writes is a &str, so this does not fail.
+    let rendered = String::from_utf8(buffer).map_err(|e| e.to_string())?;
     Ok(match mode {
         Mode::Subject => rendered.replace('\n', " "),
         Mode::Text | Mode::Html => rendered,
@@ -124,6 +139,20 @@ pub fn render(
 pub fn html_from_text(text: &str) -> String {
     let mut html = String::with_capacity(text.len() + text.len() / 16 + 40);
     html.push_str("<html><body><pre>");
+    push_escaped(&mut html, text);
+    html.push_str("</pre></body></html>");
+    html
+}
+
+/// Handlebars' HTML escaping (`& < > " ' ` =`), byte for byte as `handlebars::html_escape`
+/// but into a buffer reserved up front.
+pub fn escape_html(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + text.len() / 16);
+    push_escaped(&mut html, text);
+    html
+}
+
+fn push_escaped(html: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => html.push_str("&amp;"),
@@ -136,8 +165,6 @@ pub fn html_from_text(text: &str) -> String {
             c => html.push(c),
         }
     }
-    html.push_str("</pre></body></html>");
-    html
 }
 
 /// One line saying where and what went wrong; the engine's own text for syntax errors
@@ -164,7 +191,7 @@ mod tests {
     }
 
     fn run(template: &str, data: Value, mode: Mode) -> Result<String, String> {
-        render(template, &Data::new(data), mode, utc)
+        render(template, &Data::new(data, 0), mode, utc)
     }
 
     #[test]
@@ -278,6 +305,12 @@ mod tests {
     fn webhook_helpers_are_not_available() {
         assert!(run("{{json x}}", json!({"x": 1}), Mode::Text).is_err());
         assert!(run("{{url-encode x}}", json!({"x": "a"}), Mode::Text).is_err());
+    }
+
+    #[test]
+    fn escaping_is_handlebars_own() {
+        let text = "<a href=\"x\">'&'`=</a> ü";
+        assert_eq!(escape_html(text), handlebars::html_escape(text));
     }
 
     #[test]

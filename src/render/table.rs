@@ -114,7 +114,7 @@ impl<'a> Table<'a> {
         for column in &self.columns {
             out.push_str(&format!(
                 "    <th {CELL_STYLE}>{}</th>\n",
-                handlebars::html_escape(&column.label)
+                super::escape_html(&column.label)
             ));
         }
         out.push_str("  </tr>\n");
@@ -124,7 +124,7 @@ impl<'a> Table<'a> {
                 let cell = self.cell(row, column, local_time);
                 out.push_str(&format!(
                     "    <td {CELL_STYLE}>{}</td>\n",
-                    handlebars::html_escape(&cell)
+                    super::escape_html(&cell)
                 ));
             }
             out.push_str("  </tr>\n");
