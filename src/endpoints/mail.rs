@@ -94,11 +94,11 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
             "auto-generated;".to_string(),
         ))
         .multipart(MultiPart::alternative_plain_html(
-            content.text.to_string(),
-            match content.html {
+            crlf_line_ends(content.text),
+            crlf_line_ends(&match content.html {
                 Some(html) => html.to_string(),
                 None => html_body(content.text),
-            },
+            }),
         ))
         .map_err(|e| DeliveryError::configuration(format!("cannot build the mail: {e}")))?;
 
@@ -186,6 +186,23 @@ pub fn event_html(event: &Notification) -> Result<Option<&str>, DeliveryError> {
         Html::Rendered(html) => Ok(Some(html)),
         Html::Unavailable(message) => Err(DeliveryError::configuration(message.clone())),
     }
+}
+
+/// Text with CRLF line ends, as lettre would make it: handed over this way, lettre has
+/// nothing left to convert, and its own conversion inserts one `\r` at a time, which
+/// takes seconds for a long log (quadratic in its lines).
+fn crlf_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(content) if !content.ends_with('\r') => {
+                out.push_str(content);
+                out.push_str("\r\n");
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// LF → CRLF, leaving existing CRLF alone.
@@ -460,6 +477,14 @@ mod tests {
             html_body("a<b>&\"'`=c\nd"),
             "<html><body><pre>a&lt;b&gt;&amp;&quot;&#x27;&#x60;&#x3D;c\nd</pre></body></html>"
         );
+    }
+
+    #[test]
+    fn line_ends_become_crlf_once() {
+        assert_eq!(crlf_line_ends("a\nb\r\nc\n\nü"), "a\r\nb\r\nc\r\n\r\nü");
+        assert_eq!(crlf_line_ends("\n"), "\r\n");
+        assert_eq!(crlf_line_ends(""), "");
+        assert_eq!(crlf_line_ends("\r"), "\r");
     }
 
     #[test]
