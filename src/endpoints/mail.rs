@@ -95,10 +95,10 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
         ))
         .multipart(MultiPart::alternative_plain_html(
             crlf_line_ends(content.text),
-            crlf_line_ends(&match content.html {
-                Some(html) => html.to_string(),
-                None => html_body(content.text),
-            }),
+            match content.html {
+                Some(html) => crlf_line_ends(html),
+                None => crlf_line_ends(&html_body(content.text)),
+            },
         ))
         .map_err(|e| DeliveryError::configuration(format!("cannot build the mail: {e}")))?;
 
