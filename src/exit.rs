@@ -5,25 +5,84 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// The statuses pvenotify uses; the numbers are those of sysexits.h.
+/// The statuses pvenotify uses; the numbers are those of sysexits.h. What each one means
+/// is written once, in [`STATUSES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     Ok = 0,
-    /// Bad command line.
     Usage = 64,
-    /// Bad input data (body, timestamp).
     DataErr = 65,
-    /// Nothing there to deliver to.
     Unavailable = 69,
-    /// A bug.
     Software = 70,
-    /// A retry may succeed.
     TempFail = 75,
-    /// Refused because of elevated privileges.
     NoPerm = 77,
-    /// Configuration cannot be loaded or is wrong.
     Config = 78,
 }
+
+/// One row of [`STATUSES`].
+pub struct StatusDoc {
+    pub status: ExitStatus,
+    /// A few words for `--help`; `None` for a status that only the set-uid copy returns
+    /// (77), which a user running pvenotify never sees.
+    pub name: Option<&'static str>,
+    /// The full meaning, for the man page; `backticked` words are set in bold there.
+    pub meaning: &'static str,
+}
+
+/// Every status and what it means, in numeric order: `--help` and the man page
+/// (EXIT STATUS in pvenotify(1)) are generated from this table.
+pub const STATUSES: &[StatusDoc] = &[
+    StatusDoc {
+        status: ExitStatus::Ok,
+        name: Some("success"),
+        meaning: "Done: every selected target got the event, or the matchers selected none; \
+                  `--dry-run`, `--explain` and `list` printed their result; `validate` found \
+                  no error.",
+    },
+    StatusDoc {
+        status: ExitStatus::Usage,
+        name: Some("bad command line"),
+        meaning: "Bad command line: unknown option, missing `--title`, bad `--severity`, \
+                  malformed or repeated `--field`, conflicting options, relative \
+                  `--sendmail`.",
+    },
+    StatusDoc {
+        status: ExitStatus::DataErr,
+        name: Some("bad input data"),
+        meaning: "Bad input data: an unreadable, non-UTF-8 or larger than 4 MiB body, or an \
+                  unparsable `--timestamp`.",
+    },
+    StatusDoc {
+        status: ExitStatus::Unavailable,
+        name: Some("nothing to deliver to"),
+        meaning: "Nothing to deliver to: `send` found no enabled matcher naming an existing, \
+                  enabled target, or every target name the matchers selected is missing; \
+                  `test-target` was given a name that is no target.",
+    },
+    StatusDoc {
+        status: ExitStatus::Software,
+        name: Some("internal error"),
+        meaning: "Internal error (a bug in pvenotify).",
+    },
+    StatusDoc {
+        status: ExitStatus::TempFail,
+        name: Some("a delivery failed and a retry may help"),
+        meaning: "A delivery failed in a way that a later retry may fix: a server did not \
+                  answer or refused, sendmail exited with an error, a timeout.",
+    },
+    StatusDoc {
+        status: ExitStatus::NoPerm,
+        name: None,
+        meaning: "A command other than `forward-mail` was started with elevated privileges.",
+    },
+    StatusDoc {
+        status: ExitStatus::Config,
+        name: Some("configuration problem"),
+        meaning: "The configuration cannot be loaded, `validate` found errors, or a delivery \
+                  failed because of the configuration (for example a gotify target without \
+                  token).",
+    },
+];
 
 impl ExitStatus {
     pub fn code(self) -> i32 {
@@ -150,6 +209,29 @@ mod tests {
         assert_eq!(validate_status(0, 3, true), ExitStatus::Config);
         assert_eq!(validate_status(1, 0, false), ExitStatus::Config);
         assert_eq!(validate_status(0, 0, true), ExitStatus::Ok);
+    }
+
+    #[test]
+    fn every_status_is_described_once_in_numeric_order() {
+        use ExitStatus::*;
+        let all = [
+            Ok,
+            Usage,
+            DataErr,
+            Unavailable,
+            Software,
+            TempFail,
+            NoPerm,
+            Config,
+        ];
+        let described: Vec<ExitStatus> = STATUSES.iter().map(|row| row.status).collect();
+        assert_eq!(described, all);
+        // A new variant must be added to `all` above (and so to the table).
+        for status in all {
+            match status {
+                Ok | Usage | DataErr | Unavailable | Software | TempFail | NoPerm | Config => {}
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The committed man pages (`man/`) and shell completions (`completions/`) are generated
-//! from the clap definition by `pvenotify::cli::docs`. This test fails when they are stale;
+//! from the clap definition by `docgen`. This test fails when they are stale;
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs` rewrites them.
+
+mod docgen;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -8,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 use pvenotify::cli::args::Cli;
-use pvenotify::cli::docs;
 
 const REGENERATE: &str = "run `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`";
 
@@ -61,10 +62,10 @@ fn sync_dir(dir: &Path, generated: &[(String, Vec<u8>)], update: bool) -> Vec<St
 #[test]
 fn committed_man_pages_and_completions_are_current() {
     let update = updating();
-    let mut problems = sync_dir(&repo().join("man"), &docs::man_pages(), update);
+    let mut problems = sync_dir(&repo().join("man"), &docgen::man_pages(), update);
     problems.extend(sync_dir(
         &repo().join("completions"),
-        &docs::completions(),
+        &docgen::completions(),
         update,
     ));
     assert!(
@@ -85,7 +86,7 @@ fn plain(roff: &[u8]) -> String {
 
 #[test]
 fn every_subcommand_and_long_option_is_in_the_man_pages() {
-    let pages: Vec<(String, String)> = docs::man_pages()
+    let pages: Vec<(String, String)> = docgen::man_pages()
         .into_iter()
         .map(|(name, roff)| (name, plain(&roff)))
         .collect();
@@ -139,5 +140,33 @@ fn every_subcommand_and_long_option_is_in_the_man_pages() {
     assert!(
         count >= 4,
         "expected at least send, test-target, validate and list"
+    );
+}
+
+/// README's "Layout" names every module of `src/` (a file `NAME.rs` or a folder `NAME/`).
+#[test]
+fn readme_layout_names_every_module() {
+    let readme = fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let start = readme
+        .find("\n## Layout\n")
+        .expect("README has a Layout section");
+    let layout = &readme[start + 1..];
+    let layout = &layout[..layout[1..]
+        .find("\n## ")
+        .map_or(layout.len(), |end| end + 1)];
+    let mut missing = Vec::new();
+    for entry in fs::read_dir(repo().join("src")).expect("src/") {
+        let name = entry.expect("src/ entry").file_name();
+        let name = name.to_string_lossy();
+        let module = name.strip_suffix(".rs").unwrap_or(&name);
+        if !layout.contains(&format!("`src/{module}")) {
+            missing.push(format!("src/{name}"));
+        }
+    }
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "README.md's Layout does not name {}; add a row for each",
+        missing.join(", ")
     );
 }

@@ -1,14 +1,38 @@
 //! The whole command-line definition. Its doc comments are the `--help` text, and the
-//! man pages and completions are generated from it (`cli::docs`; regenerate with
+//! man pages and completions are generated from it (`tests/docgen`; regenerate with
 //! `PVENOTIFY_UPDATE_DOCS=1 cargo test --test docs`). The first paragraph of a command's doc
 //! comment is its one-line summary (the man page's NAME line), the rest its description;
 //! `after_long_help` only points to the man page and is left out of the man pages.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use crate::exit::STATUSES;
 use crate::notification::Severity;
+
+/// The command-line definition as `--help` and the man pages show it: [`Cli`] with the
+/// exit statuses of [`STATUSES`] added to its description.
+pub fn command() -> clap::Command {
+    use std::fmt::Write as _;
+    let cmd = Cli::command();
+    // The doc comment has no styling, so its ANSI form is its text (plain `Display` would
+    // strip escapes character by character, on every start).
+    let mut about = cmd
+        .get_long_about()
+        .map(|text| text.ansi().to_string())
+        .unwrap_or_default();
+    about.push_str(" The exit status follows sysexits.h:");
+    let named = STATUSES
+        .iter()
+        .filter_map(|row| Some((row.status, row.name?)));
+    for (i, (status, name)) in named.enumerate() {
+        let separator = if i == 0 { "" } else { "," };
+        let _ = write!(about, "{separator} {} {name}", status.code());
+    }
+    about.push('.');
+    cmd.long_about(about)
+}
 
 /// Proxmox VE notifications from the command line
 ///
@@ -19,10 +43,8 @@ use crate::notification::Severity;
 /// local sendmail, an SMTP relay, Gotify or a webhook.
 ///
 /// Standard output carries what a command produces (target names, tables, findings, JSON);
-/// standard error carries one outcome line per delivery, warnings and errors. The exit
-/// status follows sysexits.h: 0 success, 64 bad command line, 65 bad input data, 69 nothing
-/// to deliver to, 70 internal error, 75 a delivery failed and a retry may help, 78
-/// configuration problem.
+/// standard error carries one outcome line per delivery, warnings and errors.
+// `command()` appends the exit statuses to this paragraph, from `crate::exit::STATUSES`.
 #[derive(Debug, Parser)]
 #[command(
     name = "pvenotify",

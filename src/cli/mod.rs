@@ -3,7 +3,6 @@
 
 pub mod args;
 mod deliver;
-pub mod docs;
 pub mod explain;
 mod forward_mail;
 mod list;
@@ -16,7 +15,7 @@ mod validate;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::FromArgMatches;
 use clap::error::ErrorKind;
 
 use crate::config::{self, HostFacts, Loaded};
@@ -66,7 +65,10 @@ pub fn main() -> ExitStatus {
         }));
     }
 
-    let cli = match Cli::try_parse_from(&argv) {
+    let parsed = args::command()
+        .try_get_matches_from(&argv)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let status = match e.kind() {

@@ -141,37 +141,34 @@ impl Sources {
 
 /// One file, completely, with its permission bits when it could be read.
 fn read_file(path: &Path) -> (FileContent, Option<u32>) {
+    match read_text(path) {
+        Ok(Some((text, mode))) => (FileContent::Text(text), Some(mode)),
+        Ok(None) => (FileContent::Missing, None),
+        Err(error) => (FileContent::Unreadable(format!("{error:#}")), None),
+    }
+}
+
+/// The text of a file and its permission bits; `None` when it does not exist.
+fn read_text(path: &Path) -> anyhow::Result<Option<(String, u32)>> {
     let meta = match std::fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            return (FileContent::Missing, None);
-        }
-        Err(error) => return (FileContent::Unreadable(error.to_string()), None),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        meta => meta?,
     };
-    if meta.is_dir() {
-        return (FileContent::Unreadable("is a directory".into()), None);
-    }
-    let too_big = || FileContent::Unreadable("larger than 4 MiB".into());
-    if meta.len() > MAX_FILE_SIZE {
-        return (too_big(), None);
-    }
+    anyhow::ensure!(!meta.is_dir(), "is a directory");
+    let too_big = "larger than 4 MiB";
+    anyhow::ensure!(meta.len() <= MAX_FILE_SIZE, too_big);
     let mut bytes = Vec::new();
-    let read =
-        File::open(path).and_then(|file| file.take(MAX_FILE_SIZE + 1).read_to_end(&mut bytes));
-    if let Err(error) = read {
-        return (FileContent::Unreadable(error.to_string()), None);
-    }
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return (too_big(), None);
-    }
-    let content = match String::from_utf8(bytes) {
-        Ok(text) => FileContent::Text(text),
-        Err(error) => FileContent::Unreadable(format!(
+    File::open(path)?
+        .take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)?;
+    anyhow::ensure!(bytes.len() as u64 <= MAX_FILE_SIZE, too_big);
+    let text = String::from_utf8(bytes).map_err(|error| {
+        anyhow::anyhow!(
             "not valid UTF-8 (at byte {})",
             error.utf8_error().valid_up_to()
-        )),
-    };
-    (content, Some(mode_of(&meta)))
+        )
+    })?;
+    Ok(Some((text, mode_of(&meta))))
 }
 
 #[cfg(unix)]

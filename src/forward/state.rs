@@ -19,6 +19,8 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use anyhow::{Context, anyhow, ensure};
+
 /// Records older than this are pruned; longer than any MTA keeps retrying (Postfix 5 days).
 pub const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// How long to wait for another run that holds the record of the same message.
@@ -57,6 +59,14 @@ impl fmt::Display for StateError {
 
 impl std::error::Error for StateError {}
 
+/// Any other error on the way is a reason not to use the state; the alternate form keeps
+/// the whole chain, such as "PATH: cannot create: Permission denied".
+impl From<anyhow::Error> for StateError {
+    fn from(error: anyhow::Error) -> Self {
+        StateError::Unusable(format!("{error:#}"))
+    }
+}
+
 /// The record of one message, locked exclusively for the life of the value.
 #[derive(Debug)]
 pub struct Record {
@@ -81,59 +91,30 @@ impl Record {
         lock_wait: Duration,
     ) -> Result<Record, StateError> {
         if !is_valid_key(key) {
-            return Err(StateError::Unusable(format!(
-                "invalid message key '{}'",
-                key.escape_debug()
-            )));
+            return Err(anyhow!("invalid message key '{}'", key.escape_debug()).into());
         }
         let dir_path = state_dir.join(SUBDIR);
-        let dir = match open_checked_dir(&dir_path, true) {
-            Ok(Some(dir)) => dir,
-            Ok(None) => {
-                return Err(StateError::Unusable(format!(
-                    "{}: missing",
-                    dir_path.display()
-                )));
-            }
-            Err(reason) => return Err(StateError::Unusable(reason)),
-        };
+        let dir = open_checked_dir(&dir_path, true)?
+            .with_context(|| format!("{}: missing", dir_path.display()))?;
         let name = format!("{key}.state");
         let path = dir_path.join(&name);
-        let unusable =
-            |error: io::Error| StateError::Unusable(format!("{}: {error}", path.display()));
+        let in_path = || path.display().to_string();
 
         let deadline = Instant::now() + lock_wait;
         let mut file = loop {
             let flags = libc::O_RDWR | libc::O_CREAT | libc::O_APPEND | libc::O_NOFOLLOW;
-            let file = open_at(&dir, &name, flags, 0o600).map_err(unusable)?;
-            let meta = file.metadata().map_err(unusable)?;
-            if !meta.is_file() {
-                return Err(StateError::Unusable(format!(
-                    "{}: not a regular file",
-                    path.display()
-                )));
+            let file = open_at(&dir, &name, flags, 0o600).with_context(in_path)?;
+            if !file.metadata().with_context(in_path)?.is_file() {
+                return Err(anyhow!("{}: not a regular file", path.display()).into());
             }
             lock_exclusive(&file, deadline, &path)?;
             // A pruning run may have removed the file between our open and our lock; then
             // start over with a new file.
-            if file.metadata().map_err(unusable)?.nlink() > 0 {
+            if file.metadata().with_context(in_path)?.nlink() > 0 {
                 break file;
             }
         };
-
-        let mut content = Vec::new();
-        (&mut file)
-            .take(MAX_RECORD_BYTES + 1)
-            .read_to_end(&mut content)
-            .map_err(unusable)?;
-        if content.len() as u64 > MAX_RECORD_BYTES {
-            return Err(StateError::Unusable(format!(
-                "{}: larger than {MAX_RECORD_BYTES} bytes",
-                path.display()
-            )));
-        }
-        let contents = parse_record(&content)
-            .map_err(|reason| StateError::Unusable(format!("{}: {reason}", path.display())))?;
+        let (contents, len) = read_record(&mut file).with_context(in_path)?;
 
         let mut record = Record {
             file,
@@ -143,11 +124,12 @@ impl Record {
             complete: contents.complete,
         };
         let unusable = |error: io::Error| StateError::Unusable(error.to_string());
-        if record.end < content.len() as u64 {
+        if record.end < len {
             // A crash cut the last line short; drop it so that the next line starts clean.
-            record.file.set_len(record.end).map_err(|error| {
-                StateError::Unusable(format!("{}: {error}", record.path.display()))
-            })?;
+            record
+                .file
+                .set_len(record.end)
+                .with_context(|| record.path.display().to_string())?;
         }
         if record.end == 0 {
             record.append(&format!("{HEADER}\n")).map_err(unusable)?;
@@ -231,7 +213,8 @@ impl Record {
 /// `max_age` and that no run holds locked; returns how many. A missing directory holds none.
 pub fn prune(state_dir: &Path, max_age: Duration, now: SystemTime) -> io::Result<usize> {
     let dir_path = state_dir.join(SUBDIR);
-    let Some(dir) = open_checked_dir(&dir_path, false).map_err(io::Error::other)? else {
+    let checked = open_checked_dir(&dir_path, false);
+    let Some(dir) = checked.map_err(|error| io::Error::other(format!("{error:#}")))? else {
         return Ok(0);
     };
     let mut removed = 0;
@@ -293,6 +276,19 @@ fn prune_one(dir: &File, name: &str, max_age: Duration, now: SystemTime) -> io::
         return Err(error);
     }
     Ok(true)
+}
+
+/// Reads a locked record: what it says and its length in bytes.
+fn read_record(file: &mut File) -> anyhow::Result<(RecordContents, u64)> {
+    let mut content = Vec::new();
+    file.take(MAX_RECORD_BYTES + 1).read_to_end(&mut content)?;
+    let len = content.len() as u64;
+    ensure!(
+        len <= MAX_RECORD_BYTES,
+        "larger than {MAX_RECORD_BYTES} bytes"
+    );
+    let contents = parse_record(&content).map_err(anyhow::Error::msg)?;
+    Ok((contents, len))
 }
 
 /// What a record says.
@@ -365,48 +361,44 @@ fn is_valid_target(target: &str) -> bool {
 /// Opens the record directory (creating it with mode 0700 when `create`) and checks that it
 /// is a real directory owned by the effective user and not writable by group or others.
 /// `Ok(None)`: missing and not created. `Err`: the reason it must not be used.
-fn open_checked_dir(path: &Path, create: bool) -> Result<Option<File>, String> {
-    let fail = |reason: String| format!("{}: {reason}", path.display());
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            return Err(fail("is a symbolic link".to_string()));
-        }
-        Ok(_) => {}
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            if !create {
-                return Ok(None);
+fn open_checked_dir(path: &Path, create: bool) -> anyhow::Result<Option<File>> {
+    let open = || -> anyhow::Result<Option<File>> {
+        match fs::symlink_metadata(path) {
+            Ok(meta) => ensure!(!meta.file_type().is_symlink(), "is a symbolic link"),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                if !create {
+                    return Ok(None);
+                }
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(path)
+                    .context("cannot create")?;
             }
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(path)
-                .map_err(|error| fail(format!("cannot create: {error}")))?;
+            Err(error) => return Err(error.into()),
         }
-        Err(error) => return Err(fail(error.to_string())),
-    }
-    // O_NOFOLLOW: the check above and this open race with a rename; the descriptor is what
-    // is checked and used from here on.
-    let dir = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|error| fail(error.to_string()))?;
-    let meta = dir.metadata().map_err(|error| fail(error.to_string()))?;
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    if meta.uid() != euid {
-        return Err(fail(format!(
+        // O_NOFOLLOW: the check above and this open race with a rename; the descriptor is
+        // what is checked and used from here on.
+        let dir = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .open(path)?;
+        let meta = dir.metadata()?;
+        // SAFETY: geteuid has no preconditions.
+        let euid = unsafe { libc::geteuid() };
+        ensure!(
+            meta.uid() == euid,
             "owned by uid {}, not by the effective uid {euid}",
             meta.uid()
-        )));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(fail(format!(
+        );
+        ensure!(
+            meta.mode() & 0o022 == 0,
             "writable by group or others (mode {:04o})",
             meta.mode() & 0o7777
-        )));
-    }
-    Ok(Some(dir))
+        );
+        Ok(Some(dir))
+    };
+    open().with_context(|| path.display().to_string())
 }
 
 /// Takes `flock(LOCK_EX)`, polling until `deadline`.

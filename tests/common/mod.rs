@@ -18,6 +18,8 @@
 //!   the subject, the recipient, the message or the URL path.
 #![allow(dead_code)]
 
+use base64::Engine as _;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -412,111 +414,87 @@ fn numbered_json_files(dir: &Path) -> Vec<PathBuf> {
     files.into_iter().map(|(_, p)| p).collect()
 }
 
-fn json_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
-}
-
-fn json_strings(v: &Value, key: &str) -> Vec<String> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 // ================================================================== mail
 
-/// One mail accepted by the SMTP test server.
-#[derive(Debug, Clone)]
+/// One mail accepted by the SMTP test server: its `NNNN.json` record (the keys the tests
+/// read; `tests/services/smtp_server.py` also writes `peer`, `tls_version`, `rcpt_options`,
+/// `smtputf8`, `size`, `received_at`) and the raw message from `NNNN.eml`.
+#[derive(Debug, Clone, Deserialize)]
 pub struct ReceivedMail {
-    /// The `NNNN.json` metadata: `listener` (plain/starttls/auth-required/tls/
-    /// untrusted-tls), `port`, `peer`, `helo`, `tls`, `tls_version`,
-    /// `auth_mechanism`, `auth_user`, `mail_from`, `mail_options`, `rcpt_tos`,
-    /// `rcpt_options` (per recipient), `rcpt_dsn` (all NOTIFY=/ORCPT=),
-    /// `smtputf8`, `size`, `received_at`, `id`, `eml`.
-    pub json: Value,
+    /// `plain`, `starttls`, `auth-required`, `tls` or `untrusted-tls`.
+    pub listener: String,
+    pub port: u16,
+    /// The EHLO/HELO name the client sent (`pve.example` when relayed by postfix).
+    pub helo: Option<String>,
+    /// Whether the session was encrypted (STARTTLS or implicit TLS).
+    pub tls: bool,
+    /// `PLAIN` / `LOGIN`; `None` without AUTH.
+    pub auth_mechanism: Option<String>,
+    /// The authenticated user name (the password is never recorded).
+    pub auth_user: Option<String>,
+    /// Envelope sender (`MAIL FROM`).
+    pub mail_from: String,
+    /// MAIL parameters, e.g. `BODY=8BITMIME`, `SMTPUTF8`, `RET=HDRS`.
+    pub mail_options: Vec<String>,
+    /// Envelope recipients (`RCPT TO`), in order.
+    pub rcpt_tos: Vec<String>,
+    /// All DSN RCPT parameters (`NOTIFY=NEVER`, `ORCPT=rfc822;...`).
+    pub rcpt_dsn: Vec<String>,
     /// The raw message (the DATA the client sent).
+    #[serde(skip)]
     pub raw: Vec<u8>,
     /// Path of the `NNNN.json` file.
+    #[serde(skip)]
     pub path: PathBuf,
 }
 
 impl ReceivedMail {
     fn load(json_path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(json_path).map_err(|e| e.to_string())?;
-        let json: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let mail: Self = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         let raw = std::fs::read(json_path.with_extension("eml")).map_err(|e| e.to_string())?;
         Ok(Self {
-            json,
             raw,
             path: json_path.to_owned(),
+            ..mail
         })
+    }
+
+    // What the tests call: each returns the field of the same name.
+    pub fn mail_from(&self) -> &str {
+        &self.mail_from
+    }
+    pub fn rcpt_tos(&self) -> Vec<String> {
+        self.rcpt_tos.clone()
+    }
+    pub fn mail_options(&self) -> Vec<String> {
+        self.mail_options.clone()
+    }
+    pub fn rcpt_dsn(&self) -> Vec<String> {
+        self.rcpt_dsn.clone()
+    }
+    pub fn auth_mechanism(&self) -> Option<&str> {
+        self.auth_mechanism.as_deref()
+    }
+    pub fn auth_user(&self) -> Option<&str> {
+        self.auth_user.as_deref()
+    }
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+    pub fn listener(&self) -> &str {
+        &self.listener
+    }
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    pub fn helo(&self) -> Option<&str> {
+        self.helo.as_deref()
     }
 
     /// The raw message as text (lossy UTF-8).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.raw).into_owned()
-    }
-
-    /// Envelope sender (`MAIL FROM`).
-    pub fn mail_from(&self) -> &str {
-        json_str(&self.json, "mail_from").unwrap_or("")
-    }
-
-    /// Envelope recipients (`RCPT TO`), in order.
-    pub fn rcpt_tos(&self) -> Vec<String> {
-        json_strings(&self.json, "rcpt_tos")
-    }
-
-    /// MAIL parameters, e.g. `BODY=8BITMIME`, `SMTPUTF8`, `RET=HDRS`.
-    pub fn mail_options(&self) -> Vec<String> {
-        json_strings(&self.json, "mail_options")
-    }
-
-    /// All DSN RCPT parameters (`NOTIFY=NEVER`, `ORCPT=rfc822;...`).
-    pub fn rcpt_dsn(&self) -> Vec<String> {
-        json_strings(&self.json, "rcpt_dsn")
-    }
-
-    /// `PLAIN` / `LOGIN`, or `None` without AUTH.
-    pub fn auth_mechanism(&self) -> Option<&str> {
-        json_str(&self.json, "auth_mechanism")
-    }
-
-    /// The authenticated user name (the password is never recorded).
-    pub fn auth_user(&self) -> Option<&str> {
-        json_str(&self.json, "auth_user")
-    }
-
-    /// Whether the session was encrypted (STARTTLS or implicit TLS).
-    pub fn tls(&self) -> bool {
-        self.json
-            .get("tls")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-
-    /// Which listener took the mail: `plain`, `starttls`, `auth-required`, `tls`, `untrusted-tls`.
-    pub fn listener(&self) -> &str {
-        json_str(&self.json, "listener").unwrap_or("")
-    }
-
-    /// The port of that listener.
-    pub fn port(&self) -> u16 {
-        self.json
-            .get("port")
-            .and_then(Value::as_u64)
-            .and_then(|p| u16::try_from(p).ok())
-            .unwrap_or(0)
-    }
-
-    /// The EHLO/HELO name the client sent (`pve.example` when relayed by postfix).
-    pub fn helo(&self) -> Option<&str> {
-        json_str(&self.json, "helo")
     }
 
     /// The header section (up to the first empty line).
@@ -604,118 +582,89 @@ impl ReceivedMail {
 
 // ================================================================== HTTP
 
-/// One request recorded by the Gotify/webhook mock.
-#[derive(Debug, Clone)]
+/// One request recorded by the Gotify/webhook mock (`tests/services/http_mock.py`), the
+/// keys the tests read; the record also has `time`, `port`, `peer`, `http_version`.
+#[derive(Debug, Clone, Deserialize)]
 pub struct RecordedRequest {
-    /// The `NNNN.json` record: `method`, `target`, `path`, `query`,
-    /// `query_params`, `headers` (`[[name, value], ...]`), `body`,
-    /// `body_base64`, `body_json`, `listener` (`http`/`https`), `port`, `tls`,
-    /// `peer`, `response_status` (null for `/hang`), `id`, `time`.
-    pub json: Value,
+    /// Numbered in the order received.
+    pub id: u64,
+    pub method: String,
+    /// Path plus query as sent.
+    pub target: String,
+    /// The request path without the query (`/message`).
+    pub path: String,
+    /// The raw query string (without `?`).
+    pub query: String,
+    /// All headers as (name, value), in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body as text (invalid UTF-8 replaced).
+    pub body: String,
+    /// The exact body, base64-encoded.
+    pub body_base64: String,
+    /// The body parsed as JSON (`None` if it is not JSON).
+    pub body_json: Option<Value>,
+    /// `http` or `https`.
+    pub listener: String,
+    pub tls: bool,
+    /// The status the mock answered with (`None` for `/hang`).
+    pub response_status: Option<u16>,
     /// Path of the `NNNN.json` file.
+    #[serde(skip)]
     pub file: PathBuf,
 }
 
 impl RecordedRequest {
     fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        let json: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let request: Self = serde_json::from_str(&text).map_err(|e| e.to_string())?;
         Ok(Self {
-            json,
             file: path.to_owned(),
+            ..request
         })
     }
 
+    // What the tests call: each returns the field of the same name.
     pub fn method(&self) -> &str {
-        json_str(&self.json, "method").unwrap_or("")
+        &self.method
     }
-
-    /// The request path without the query (`/message`).
     pub fn path(&self) -> &str {
-        json_str(&self.json, "path").unwrap_or("")
+        &self.path
     }
-
-    /// The raw query string (without `?`).
-    pub fn query(&self) -> &str {
-        json_str(&self.json, "query").unwrap_or("")
-    }
-
-    /// Path plus query as sent.
     pub fn target(&self) -> &str {
-        json_str(&self.json, "target").unwrap_or("")
+        &self.target
     }
-
-    /// First value of query parameter `name` (decoded).
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        self.json
-            .get("query_params")?
-            .get(name)?
-            .as_array()?
-            .first()?
-            .as_str()
-            .map(str::to_owned)
-    }
-
-    /// All headers as (name, value), in the order received.
     pub fn headers(&self) -> Vec<(String, String)> {
-        self.json
-            .get("headers")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|pair| {
-                        let pair = pair.as_array()?;
-                        Some((
-                            pair.first()?.as_str()?.to_owned(),
-                            pair.get(1)?.as_str()?.to_owned(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.headers.clone()
     }
-
-    /// The first header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<String> {
-        self.headers()
-            .into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    }
-
-    /// The body as text (invalid UTF-8 replaced).
     pub fn body(&self) -> &str {
-        json_str(&self.json, "body").unwrap_or("")
+        &self.body
+    }
+    pub fn body_json(&self) -> Option<&Value> {
+        self.body_json.as_ref()
+    }
+    pub fn listener(&self) -> &str {
+        &self.listener
+    }
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+    pub fn response_status(&self) -> Option<u16> {
+        self.response_status
     }
 
     /// The exact body bytes.
     pub fn body_bytes(&self) -> Vec<u8> {
-        base64_decode(json_str(&self.json, "body_base64").unwrap_or(""))
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.body_base64)
+            .expect("the mock records the body in base64")
     }
 
-    /// The body parsed as JSON (`None` if it is not JSON).
-    pub fn body_json(&self) -> Option<&Value> {
-        self.json.get("body_json").filter(|v| !v.is_null())
-    }
-
-    /// `http` or `https`.
-    pub fn listener(&self) -> &str {
-        json_str(&self.json, "listener").unwrap_or("")
-    }
-
-    pub fn tls(&self) -> bool {
-        self.json
-            .get("tls")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-    }
-
-    /// The status the mock answered with (`None` for `/hang`).
-    pub fn response_status(&self) -> Option<u16> {
-        self.json
-            .get("response_status")
-            .and_then(Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
+    /// The first header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
     }
 
     fn summary(&self) -> String {
@@ -735,29 +684,4 @@ impl RecordedRequest {
             self.response_status()
         )
     }
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    fn val(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for v in s.bytes().filter_map(val) {
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-    }
-    out
 }
