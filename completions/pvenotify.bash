@@ -59,7 +59,7 @@ _pvenotify() {
 
     case "${cmd}" in
         pvenotify)
-            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --help --version send test-target validate list forward-mail help"
+            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help --version send test-target validate list forward-mail help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -81,6 +81,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -89,7 +93,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__forward__subcmd__mail)
-            opts="-v -q -h --state-dir --no-state --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --state-dir --no-state --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -112,6 +116,10 @@ _pvenotify() {
                     return 0
                     ;;
                 --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -221,7 +229,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__list)
-            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --help targets matchers"
+            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help targets matchers"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +251,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -251,7 +263,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__send)
-            opts="-v -q -h --title --body --body-file --severity --field --no-hostname --timestamp --dry-run --explain --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --title --body --body-file --template --data --preview --severity --field --no-hostname --timestamp --dry-run --explain --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -266,6 +278,14 @@ _pvenotify() {
                     return 0
                     ;;
                 --body-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -297,6 +317,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -305,7 +329,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__test__subcmd__target)
-            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +348,10 @@ _pvenotify() {
                     return 0
                     ;;
                 --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,7 +363,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__validate)
-            opts="-v -q -h --strict --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --strict --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +382,10 @@ _pvenotify() {
                     return 0
                     ;;
                 --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
