@@ -157,7 +157,9 @@ impl<'a> Host<'a> {
             }
         };
         let (config_dir, sendmail, template_dir) = if privileged {
-            out.note("elevated privileges: --config-dir, --sendmail, --hostname, --template-dir and the environment are ignored");
+            // forward-mail, the only command run privileged, never renders templates; the
+            // vendor base is fixed all the same.
+            out.note("elevated privileges: --config-dir, --sendmail, --hostname and the environment are ignored");
             (
                 PathBuf::from("/etc/pve"),
                 PathBuf::from("/usr/sbin/sendmail"),

@@ -273,6 +273,30 @@ mod tests {
     }
 
     #[test]
+    fn non_ascii_labels_and_the_timestamp_renderer() {
+        let value = json!({
+            "schema": {"columns": [
+                {"label": "Größe", "id": "s"},
+                {"label": "Zeit", "id": "t", "renderer": "timestamp"}
+            ]},
+            "data": [{"s": 1, "t": 86400}, {"s": 22}]
+        });
+        // "Größe" is 7 bytes: width 11, padded by characters to 11 characters.
+        let expected = concat!(
+            "Größe      ",
+            "Zeit                   ",
+            "\n",
+            "1          ",
+            "1970-01-02 00:00:00    ",
+            "\n",
+            "22         ",
+            "ERROR                  ",
+            "\n",
+        );
+        assert_eq!(render_table(&value, Flavour::Text, utc).unwrap(), expected);
+    }
+
+    #[test]
     fn html_table_escapes_cells() {
         let value = json!({
             "schema": {"columns": [{"label": "N<ame", "id": "n"}, {"label": "T", "id": "t", "renderer": "timestamp"}]},
