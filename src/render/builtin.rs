@@ -35,20 +35,20 @@ pub fn template(file: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
-/// The template names that have built-in files.
-pub fn names() -> Vec<&'static str> {
-    let mut names: Vec<&str> = TEMPLATES
-        .iter()
-        .filter_map(|(file, _)| file.strip_suffix("-subject.txt.hbs"))
-        .collect();
-    names.sort_unstable();
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::{Data, Mode, Part, check, render};
+
+    /// The template names that have built-in files.
+    fn names() -> Vec<&'static str> {
+        let mut names: Vec<&str> = TEMPLATES
+            .iter()
+            .filter_map(|(file, _)| file.strip_suffix("-subject.txt.hbs"))
+            .collect();
+        names.sort_unstable();
+        names
+    }
 
     #[test]
     fn every_name_has_all_three_parts_and_they_pass_the_checks() {

@@ -90,10 +90,6 @@ impl Data {
             size_hint,
         }
     }
-
-    pub fn value(&self) -> &Value {
-        self.context.data()
-    }
 }
 
 /// A fresh engine per render, as upstream: non-strict, the escaping and helpers of `mode`.
