@@ -25,6 +25,12 @@ _pvenotify() {
             pvenotify,list)
                 cmd="pvenotify__subcmd__list"
                 ;;
+            pvenotify,recipe)
+                cmd="pvenotify__subcmd__recipe"
+                ;;
+            pvenotify,run)
+                cmd="pvenotify__subcmd__run"
+                ;;
             pvenotify,send)
                 cmd="pvenotify__subcmd__send"
                 ;;
@@ -43,6 +49,12 @@ _pvenotify() {
             pvenotify__subcmd__help,list)
                 cmd="pvenotify__subcmd__help__subcmd__list"
                 ;;
+            pvenotify__subcmd__help,recipe)
+                cmd="pvenotify__subcmd__help__subcmd__recipe"
+                ;;
+            pvenotify__subcmd__help,run)
+                cmd="pvenotify__subcmd__help__subcmd__run"
+                ;;
             pvenotify__subcmd__help,send)
                 cmd="pvenotify__subcmd__help__subcmd__send"
                 ;;
@@ -59,7 +71,7 @@ _pvenotify() {
 
     case "${cmd}" in
         pvenotify)
-            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help --version send test-target validate list forward-mail help"
+            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help --version send test-target validate list forward-mail run recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,7 +143,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__help)
-            opts="send test-target validate list forward-mail help"
+            opts="send test-target validate list forward-mail run recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,6 +185,34 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__help__subcmd__recipe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -262,8 +302,108 @@ _pvenotify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pvenotify__subcmd__recipe)
+            opts="-v -q -h --name --list --public --private --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "text json json-pretty" -- "${cur}"))
+                    return 0
+                    ;;
+                --hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pvenotify__subcmd__run)
+            opts="-v -q -h --always --timeout --title --severity --field --dry-run --explain --dedup-key --cooldown --state-dir --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --severity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --field)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dedup-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cooldown)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output-format)
+                    COMPREPLY=($(compgen -W "text json json-pretty" -- "${cur}"))
+                    return 0
+                    ;;
+                --hostname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pvenotify__subcmd__send)
-            opts="-v -q -h --title --body --body-file --template --data --preview --severity --field --no-hostname --timestamp --dry-run --explain --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
+            opts="-v -q -h --title --body --body-file --template --data --preview --severity --field --no-hostname --timestamp --dry-run --explain --dedup-key --cooldown --state-dir --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,6 +438,18 @@ _pvenotify() {
                     return 0
                     ;;
                 --timestamp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dedup-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cooldown)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

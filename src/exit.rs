@@ -5,18 +5,28 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// The statuses pvenotify uses; the numbers are those of sysexits.h. What each one means
-/// is written once, in [`STATUSES`].
+/// The statuses pvenotify uses; the numbers are those of sysexits.h (what each one means
+/// is written once, in [`STATUSES`]), except that `run` passes on the status of the
+/// command it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
-    Ok = 0,
-    Usage = 64,
-    DataErr = 65,
-    Unavailable = 69,
-    Software = 70,
-    TempFail = 75,
-    NoPerm = 77,
-    Config = 78,
+    Ok,
+    /// Bad command line.
+    Usage,
+    /// Bad input data (body, timestamp).
+    DataErr,
+    /// Nothing there to deliver to.
+    Unavailable,
+    /// A bug.
+    Software,
+    /// A retry may succeed.
+    TempFail,
+    /// Refused because of elevated privileges.
+    NoPerm,
+    /// Configuration cannot be loaded or is wrong.
+    Config,
+    /// `run`: the command's own status (see [`run_status`]).
+    Command(u8),
 }
 
 /// One row of [`STATUSES`].
@@ -86,13 +96,54 @@ pub const STATUSES: &[StatusDoc] = &[
 
 impl ExitStatus {
     pub fn code(self) -> i32 {
-        self as i32
+        match self {
+            ExitStatus::Ok => 0,
+            ExitStatus::Usage => 64,
+            ExitStatus::DataErr => 65,
+            ExitStatus::Unavailable => 69,
+            ExitStatus::Software => 70,
+            ExitStatus::TempFail => 75,
+            ExitStatus::NoPerm => 77,
+            ExitStatus::Config => 78,
+            ExitStatus::Command(code) => i32::from(code),
+        }
     }
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(status: ExitStatus) -> Self {
-        std::process::ExitCode::from(status as u8)
+        std::process::ExitCode::from(status.code() as u8)
+    }
+}
+
+/// How a command run by `run` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandEnd {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal (this number) ended it.
+    Signaled(i32),
+    /// It ran past `--timeout` and was stopped.
+    TimedOut,
+    /// There is no such program.
+    NotFound,
+    /// The program exists but could not be executed.
+    NotExecutable,
+}
+
+/// The status of `run`: the command's, as shells and timeout(1) report it, so that cron
+/// and `set -e` see what they would without pvenotify.
+pub fn run_status(end: CommandEnd) -> ExitStatus {
+    let code = match end {
+        CommandEnd::Exited(code) => code.clamp(0, 255),
+        CommandEnd::Signaled(signal) => (128 + signal).min(255),
+        CommandEnd::TimedOut => 124,
+        CommandEnd::NotExecutable => 126,
+        CommandEnd::NotFound => 127,
+    };
+    match code {
+        0 => ExitStatus::Ok,
+        code => ExitStatus::Command(code as u8),
     }
 }
 
@@ -212,6 +263,19 @@ mod tests {
     }
 
     #[test]
+    fn run_passes_on_the_command_status_like_shells() {
+        let code = |end| run_status(end).code();
+        assert_eq!(run_status(CommandEnd::Exited(0)), ExitStatus::Ok);
+        assert_eq!(code(CommandEnd::Exited(3)), 3);
+        assert_eq!(code(CommandEnd::Exited(255)), 255);
+        assert_eq!(code(CommandEnd::Signaled(9)), 137);
+        assert_eq!(code(CommandEnd::Signaled(15)), 143);
+        assert_eq!(code(CommandEnd::TimedOut), 124);
+        assert_eq!(code(CommandEnd::NotExecutable), 126);
+        assert_eq!(code(CommandEnd::NotFound), 127);
+    }
+
+    #[test]
     fn every_status_is_described_once_in_numeric_order() {
         use ExitStatus::*;
         let all = [
@@ -230,6 +294,8 @@ mod tests {
         for status in all {
             match status {
                 Ok | Usage | DataErr | Unavailable | Software | TempFail | NoPerm | Config => {}
+                // `run` passes on its command's status; pvenotify-run(1) describes it.
+                Command(_) => {}
             }
         }
     }

@@ -7,13 +7,17 @@
 //! serve them all.
 
 pub mod cli;
+pub mod command;
 pub mod config;
 pub mod endpoints;
 pub mod exit;
 pub mod forward;
 pub mod host;
 pub mod matcher;
+pub mod noise;
 pub mod notification;
+pub mod recipes;
 pub mod redact;
 pub mod render;
 pub mod routing;
+pub mod statefs;

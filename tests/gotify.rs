@@ -201,6 +201,43 @@ fn goes_through_the_datacenter_proxy() {
 
 #[test]
 #[ignore = "needs test services: run tests/run-all.sh"]
+fn goes_through_the_datacenter_proxy_in_absolute_form_over_plain_http() {
+    let svc = services();
+    let marker = unique_marker("gotify-proxy-http");
+    let proxy = format!(
+        "http://pvenotify:{PROXY_PASSWORD}@{}",
+        svc.addr(svc.proxy_port)
+    );
+    // The test proxy, like stock Squid and tinyproxy, refuses CONNECT to this port.
+    let server = format!("http://localhost:{}", svc.http_port);
+    let dir = config(&server, Some(&svc.gotify_token), Some(&proxy));
+    let since = svc.proxy_log_len();
+    let out = send(&dir, &marker, false, &[]);
+    assert_outcome(
+        &dir,
+        &out,
+        "phone (gotify): delivered",
+        0,
+        &[&svc.gotify_token, PROXY_PASSWORD],
+    );
+    check_gotify_request(&svc, &marker, "http");
+    let request = svc.wait_for_request(|r| r.body().contains(&marker), DEFAULT_TIMEOUT);
+    assert!(
+        request
+            .header("Via")
+            .is_some_and(|via| via.contains("pvenotify-test-proxy")),
+        "{:?}",
+        request.headers()
+    );
+    svc.wait_for_proxy_log(
+        &format!("POST http://localhost:{}/message HTTP/1.1", svc.http_port),
+        since,
+        DEFAULT_TIMEOUT,
+    );
+}
+
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
 fn ignores_proxies_from_the_environment() {
     let svc = services();
     let marker = unique_marker("gotify-noproxy");
@@ -231,7 +268,7 @@ fn ignores_proxies_from_the_environment() {
 
 #[test]
 #[ignore = "needs test services: run tests/run-all.sh"]
-fn wrong_token_is_a_temporary_failure_with_gotifys_description() {
+fn wrong_token_is_a_configuration_failure_with_gotifys_description() {
     let svc = services();
     let marker = unique_marker("gotify-401");
     let token = format!("wrong-{marker}");
@@ -241,18 +278,18 @@ fn wrong_token_is_a_temporary_failure_with_gotifys_description() {
         &dir,
         &out,
         &format!(
-            "phone (gotify): failed (temporary): HTTP 401 Unauthorized from {}: \
+            "phone (gotify): failed (configuration): HTTP 401 Unauthorized from {}: \
              you need to provide a valid access token or user credentials to access this api",
             svc.http_url("")
         ),
-        75,
+        78,
         &[&token],
     );
     let request = svc.wait_for_request(|r| r.body().contains(&marker), DEFAULT_TIMEOUT);
     assert_eq!(request.response_status(), Some(401));
     assert_eq!(request.header("X-Gotify-Key"), Some(token));
 
-    // Without -v the description is left out.
+    // Without -v the description is shown too (recipes.md §2).
     let quiet = dir
         .cmd(&[
             "--sendmail",
@@ -268,7 +305,8 @@ fn wrong_token_is_a_temporary_failure_with_gotifys_description() {
     let text = all_output(&quiet);
     assert!(
         text.contains(&format!(
-            "phone (gotify): failed (temporary): HTTP 401 Unauthorized from {}\n",
+            "phone (gotify): failed (configuration): HTTP 401 Unauthorized from {}: \
+             you need to provide a valid access token or user credentials to access this api\n",
             svc.http_url("")
         )),
         "{text}"
@@ -277,7 +315,7 @@ fn wrong_token_is_a_temporary_failure_with_gotifys_description() {
 
 #[test]
 #[ignore = "needs test services: run tests/run-all.sh"]
-fn not_found_is_temporary_and_shows_the_server_reduced() {
+fn not_found_is_a_configuration_failure_and_shows_the_server_reduced() {
     let svc = services();
     let marker = unique_marker("gotify-404");
     let dir = config(
@@ -290,10 +328,10 @@ fn not_found_is_temporary_and_shows_the_server_reduced() {
         &dir,
         &out,
         &format!(
-            "phone (gotify): failed (temporary): HTTP 404 Not Found from {}",
+            "phone (gotify): failed (configuration): HTTP 404 Not Found from {}",
             svc.http_url("/…")
         ),
-        75,
+        78,
         &[&svc.gotify_token, &format!("/status/404/{marker}")],
     );
     let request = svc.wait_for_request(|r| r.path().contains(&marker), DEFAULT_TIMEOUT);

@@ -667,3 +667,78 @@ fn quiet_leaves_only_failures() {
         "{stderr}"
     );
 }
+
+#[test]
+fn send_that_selects_no_target_says_so_unless_quiet() {
+    let dir = config();
+    let args = [
+        "send",
+        "--timestamp",
+        MONDAY_NOON,
+        "--title",
+        "t",
+        "--body",
+        "b",
+    ];
+    let out = dir.cmd(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        stderr_of(&out),
+        "pvenotify: warning: no matcher selected a target; nothing was sent\n"
+    );
+    assert_eq!(stdout_of(&out), "");
+
+    let mut quiet = vec!["-q"];
+    quiet.extend(args);
+    let out = dir.cmd(&quiet).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(stderr_of(&out), "");
+}
+
+#[test]
+fn hostname_with_spaces_or_control_characters_exits_64() {
+    let dir = config();
+    let sendmail = fake_sendmail(dir.path(), 0, "");
+    // The fixture's command already has `--hostname pve1`; this one starts bare.
+    let cmd = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("pvenotify").unwrap();
+        cmd.env_remove("PVENOTIFY_SENDMAIL")
+            .arg("--config-dir")
+            .arg(dir.path())
+            .args(args);
+        cmd
+    };
+    for bad in [
+        "pve 1",
+        "pve1\r\nX-Injected: 1",
+        "pve1\u{7}",
+        "",
+        "pve..x",
+        "pve1>",
+    ] {
+        let out = cmd(&[
+            "--hostname",
+            bad,
+            "--sendmail",
+            sendmail.to_str().unwrap(),
+            "send",
+            "--severity",
+            "error",
+            "--field",
+            "type=vzdump",
+            "--title",
+            "t",
+        ])
+        .output()
+        .unwrap();
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(64), "{bad:?}: {stderr}");
+        assert!(stderr.contains("is not a host name"), "{bad:?}: {stderr}");
+    }
+    for good in ["pve1", "pve1.example.com", "node_2-a.lan"] {
+        let out = cmd(&["--hostname", good, "send", "--dry-run", "--title", "t"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{good}: {}", stderr_of(&out));
+    }
+}

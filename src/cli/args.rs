@@ -4,11 +4,13 @@
 //! comment is its one-line summary (the man page's NAME line), the rest its description;
 //! `after_long_help` only points to the man page and is left out of the man pages.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::exit::STATUSES;
+use crate::noise::{dedup, span};
 use crate::notification::Severity;
 
 /// The command-line definition as `--help` and the man pages show it: [`Cli`] with the
@@ -94,13 +96,15 @@ pub struct Cli {
     #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
 
-    /// Host name for the default hostname field and for Message-IDs. Default: the
-    /// kernel's node name (its first label for the field).
+    /// Host name for the default hostname field and for Message-IDs: letters, digits, `-`
+    /// and `_` in dot-separated labels. Default: the kernel's node name (its first label
+    /// for the field).
     #[arg(
         long,
         global = true,
         help_heading = "Global options",
-        value_name = "NAME"
+        value_name = "NAME",
+        value_parser = host_name
     )]
     pub hostname: Option<String>,
 
@@ -150,7 +154,7 @@ pub enum Command {
     /// Every enabled matcher is evaluated against the event. Each existing, enabled target
     /// named by a matching matcher gets the event once, in name order, and one outcome line
     /// per target is printed on standard error, such as "ops-mail (smtp): delivered" or
-    /// "phone (gotify): failed (temporary): HTTP 401 Unauthorized from https://…". With
+    /// "phone (gotify): failed (temporary): HTTP 503 Service Unavailable from https://…". With
     /// --dry-run or --explain nothing is delivered.
     ///
     /// The body comes from --body, from --body-file or, when standard input is not a
@@ -214,6 +218,39 @@ pub enum Command {
         after_long_help = "Installation, privileges and retry state: man pvenotify-forward-mail."
     )]
     ForwardMail(ForwardMailArgs),
+
+    /// Run a command and notify when it fails
+    ///
+    /// Runs COMMAND (found in PATH) with the caller's environment, working directory and
+    /// standard input, and captures its standard output and standard error together, keeping
+    /// the last 64 KiB. When it succeeds nothing is sent and nothing printed (unless
+    /// --always). When it fails (non-zero exit, killed by a signal, timed out or could not
+    /// be started), an event titled "'COMMAND' failed on HOST (exit N)" with the command
+    /// line, times, exit status and the kept output is routed and delivered as by send,
+    /// with the fields type=command, command=NAME and hostname. If that notification cannot
+    /// be delivered, the output is printed on standard error so that nothing is lost.
+    ///
+    /// Exit status: the command's own, so that cron and set -e keep working: its exit code,
+    /// 128+N when killed by signal N, 124 when it timed out, 127 when it was not found and
+    /// 126 when it could not be executed; 64 for a bad command line.
+    #[command(
+        override_usage = "pvenotify run [OPTIONS] -- COMMAND [ARG]...",
+        after_long_help = "Examples with cron: man pvenotify-run."
+    )]
+    Run(RunArgs),
+
+    /// Print a ready-to-paste webhook target for a chat or push service
+    ///
+    /// Prints the webhook section for notifications.cfg and the section for
+    /// priv/notifications.cfg that reach SERVICE (ntfy, discord, slack, telegram, matrix,
+    /// teams, pushover, home-assistant, apprise), with header values and body
+    /// base64-encoded as Proxmox VE writes them and the secrets as placeholders to
+    /// replace. The sections use Proxmox VE's own syntax, so they work there too. Nothing
+    /// is read or written.
+    ///
+    /// Exit status: 0, or 64 for an unknown service or target name.
+    #[command(after_long_help = "The services and what they answer: man pvenotify-recipe.")]
+    Recipe(RecipeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -276,6 +313,78 @@ pub struct SendArgs {
     /// Route only: print for every matcher which rule matched and why (implies --dry-run).
     #[arg(long)]
     pub explain: bool,
+
+    #[command(flatten)]
+    pub noise: NoiseArgs,
+}
+
+/// Noise control, for `send` and `run` alike.
+#[derive(Debug, Args)]
+pub struct NoiseArgs {
+    /// Suppress repeats: per target, an event with this key and the same severity as the
+    /// last one delivered is not delivered again until the cooldown has passed; another
+    /// severity is delivered at once. At most 256 bytes, no control characters.
+    #[arg(long, value_name = "KEY", value_parser = parse_dedup_key)]
+    pub dedup_key: Option<String>,
+
+    /// How long repeats of a --dedup-key stay quiet, such as 90s, 30m, 6h, 1d or 1h 30m;
+    /// 0 suppresses nothing. Default: 1h.
+    #[arg(long, value_name = "SPAN", requires = "dedup_key", value_parser = span::parse_span)]
+    pub cooldown: Option<u64>,
+
+    /// Directory of the local state (dedup records in dedup/).
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "PVENOTIFY_STATE_DIR",
+        default_value = "/var/lib/pvenotify"
+    )]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Notify when the command succeeds too (severity info).
+    #[arg(long)]
+    pub always: bool,
+
+    /// Stop the command after SPAN (such as 30m): SIGTERM, and SIGKILL 10 s later.
+    #[arg(long, value_name = "SPAN", value_parser = parse_timeout)]
+    pub timeout: Option<u64>,
+
+    /// Title of the notification instead of "'COMMAND' failed on HOST (…)".
+    #[arg(long, value_name = "TITLE")]
+    pub title: Option<String>,
+
+    /// Severity of a failure's notification (success with --always is info).
+    #[arg(long, value_name = "SEVERITY", default_value = "error", value_parser = parse_severity)]
+    pub severity: Severity,
+
+    /// A metadata field such as type=backup; repeatable. Replaces a default field of the
+    /// same name (type=command, command=NAME, hostname).
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+
+    /// Run the command, then print the targets a failure would notify instead of notifying.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Run the command, then print the routing explanation instead of notifying.
+    #[arg(long)]
+    pub explain: bool,
+
+    #[command(flatten)]
+    pub noise: NoiseArgs,
+
+    /// The command and its arguments, after "--".
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +406,30 @@ pub struct ListArgs {
     /// What to list; both when omitted.
     #[arg(value_enum)]
     pub what: Option<ListWhat>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecipeArgs {
+    /// The service: ntfy, discord, slack, telegram, matrix, teams, pushover,
+    /// home-assistant or apprise.
+    #[arg(value_name = "SERVICE", required_unless_present = "list")]
+    pub service: Option<String>,
+
+    /// Name of the target (the section name); the service's name when omitted.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// List the services with their size limits instead.
+    #[arg(long, conflicts_with_all = ["service", "name", "public", "private"])]
+    pub list: bool,
+
+    /// Print only the section for notifications.cfg, for appending to the file.
+    #[arg(long, conflicts_with = "private")]
+    pub public: bool,
+
+    /// Print only the section for priv/notifications.cfg, for appending to the file.
+    #[arg(long)]
+    pub private: bool,
 }
 
 #[derive(Debug, Args)]
@@ -330,6 +463,37 @@ fn absolute_path(value: &str) -> Result<PathBuf, String> {
         Ok(path)
     } else {
         Err(format!("'{value}' is not an absolute path"))
+    }
+}
+
+fn parse_dedup_key(value: &str) -> Result<String, String> {
+    dedup::check_key(value).map(|()| value.to_string())
+}
+
+fn parse_timeout(value: &str) -> Result<u64, String> {
+    match span::parse_span(value)? {
+        0 => Err("a timeout of 0 would stop the command at once".to_string()),
+        seconds => Ok(seconds),
+    }
+}
+
+/// A DNS-style name (labels of letters, digits, `-` and `_`, joined by dots): it becomes
+/// the right side of every Message-ID, where a space or control character breaks the mail.
+fn host_name(value: &str) -> Result<String, String> {
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if value.len() <= 253 && value.split('.').all(label_ok) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "'{}' is not a host name (letters, digits, '-' and '_' in dot-separated labels)",
+            value.escape_debug()
+        ))
     }
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Host, Output};
 use crate::config::Config;
-use crate::endpoints::{self, Delivery, Outcome};
+use crate::endpoints::{self, Delivery, DeliveryContext, Outcome};
 use crate::notification::Notification;
 use crate::routing::Skipped;
 
@@ -21,33 +21,48 @@ pub(super) fn deliver_all(
     warnings: &mut Vec<String>,
 ) -> Vec<Outcome> {
     let context = host.delivery_context();
-    let mut outcomes = Vec::with_capacity(names.len());
-    for name in names {
-        let Some(target) = config.targets.get(*name) else {
-            continue;
-        };
-        let endpoint = endpoints::endpoint(target, config, &context);
-        out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
-        let started = std::time::Instant::now();
-        let mut delivery_warnings = Vec::new();
-        let result = endpoint.deliver(delivery, &mut delivery_warnings);
-        out.debug(&format!(
-            "{name}: finished after {} ms",
-            started.elapsed().as_millis()
-        ));
-        for warning in delivery_warnings {
-            out.warning(&warning);
-            warnings.push(warning);
-        }
-        let outcome = Outcome::new(endpoint.as_ref(), result);
-        if outcome.failure().is_some() {
-            out.error_line(&outcome.to_string());
-        } else {
-            out.info_line(&outcome.to_string());
-        }
-        outcomes.push(outcome);
+    names
+        .iter()
+        .filter_map(|name| deliver_one(delivery, name, config, &context, out, warnings))
+        .collect()
+}
+
+/// Delivers to the target `name` and prints its outcome line; `None` when there is no such
+/// target.
+pub(super) fn deliver_one(
+    delivery: &Delivery<'_>,
+    name: &str,
+    config: &Config,
+    context: &DeliveryContext,
+    out: &Output,
+    warnings: &mut Vec<String>,
+) -> Option<Outcome> {
+    let target = config.targets.get(name)?;
+    let endpoint = endpoints::endpoint(target, config, context);
+    out.debug(&format!("delivering to {name} ({})", endpoint.type_name()));
+    let started = std::time::Instant::now();
+    let mut delivery_warnings = Vec::new();
+    let result = endpoint.deliver(delivery, &mut delivery_warnings);
+    out.debug(&format!(
+        "{name}: finished after {} ms",
+        started.elapsed().as_millis()
+    ));
+    for warning in delivery_warnings {
+        out.warning(&warning);
+        warnings.push(warning);
     }
-    outcomes
+    let outcome = Outcome::new(endpoint.as_ref(), result);
+    print_outcome(&outcome, out);
+    Some(outcome)
+}
+
+/// A failed outcome is always shown; others unless `-q`.
+pub(super) fn print_outcome(outcome: &Outcome, out: &Output) {
+    if outcome.failure().is_some() {
+        out.error_line(&outcome.to_string());
+    } else {
+        out.info_line(&outcome.to_string());
+    }
 }
 
 /// The JSON result of a delivering run (`send`, `test-target`, later `forward-mail`).

@@ -6,7 +6,10 @@ mod deliver;
 pub mod explain;
 mod forward_mail;
 mod list;
+mod noise;
 mod output;
+mod recipe;
+mod run;
 mod send;
 mod template;
 mod test_target;
@@ -128,6 +131,8 @@ fn run(cli: &Cli, privileged: bool) -> ExitStatus {
         Command::Validate(args) => validate::run(args, &host, &out),
         Command::List(args) => list::run(args, &host, &out),
         Command::ForwardMail(args) => forward_mail::run(args, &host, &out),
+        Command::Recipe(args) => recipe::run(args, &out),
+        Command::Run(args) => run::run(args, &host, &out),
     }
 }
 
@@ -198,6 +203,18 @@ impl<'a> Host<'a> {
             fqdn: self.fqdn.clone(),
             verbose: self.cli.verbose > 0,
         }
+    }
+
+    /// The wall clock (epoch seconds) that noise control goes by. Test-only:
+    /// `PVENOTIFY_TEST_NOW` (epoch seconds) replaces it so that tests can step past a
+    /// cooldown without sleeping; it is not documented for users and ignored when privileged.
+    pub fn wall_clock(&self) -> i64 {
+        let test_now = std::env::var("PVENOTIFY_TEST_NOW")
+            .ok()
+            .filter(|_| !self.privileged);
+        test_now
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_else(|| chrono::Utc::now().timestamp())
     }
 
     /// Loads the configuration; on load errors prints them and returns `Err(78)`.

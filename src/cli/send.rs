@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::args::SendArgs;
 use super::deliver::{ResultJson, deliver_all};
+use super::noise::{self, NoiseSettings};
 use super::template::{self, TraceJson};
 use super::{Host, Output};
 use crate::cli::explain::explain_text;
@@ -23,7 +24,7 @@ pub const MAX_BODY: u64 = 4 * 1024 * 1024;
 
 /// A templated event's template and data (common data included); rendered once the
 /// targets are known.
-struct TemplateJob {
+pub(super) struct TemplateJob {
     name: String,
     data: Data,
 }
@@ -39,29 +40,12 @@ pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus 
     if let (true, Some(job)) = (args.preview, &job) {
         return preview(job, host, out);
     }
-    let loaded = match host.load_config(out) {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
+    let mode = SendMode {
+        dry_run: args.dry_run,
+        explain: args.explain,
+        noise: NoiseSettings::from_args(&args.noise),
     };
-    let config = &loaded.config;
-    let route_only = args.dry_run || args.explain;
-    if !route_only && !routing::anything_deliverable(config) {
-        out.error(
-            "nothing is configured to deliver (no enabled matcher names an existing, enabled target)",
-        );
-        return ExitStatus::Unavailable;
-    }
-
-    let routing = routing::route(config, &event, &chrono::Local);
-    for warning in &routing.warnings {
-        out.warning(warning);
-    }
-    let status = report_or_deliver(args, &mut event, job, &routing, host, out, config);
-    // The process ends right after; freeing a large configuration piece by piece
-    // costs more than all routing does.
-    std::mem::forget(routing);
-    std::mem::forget(loaded);
-    status
+    route_and_deliver(&mut event, job, &mode, host, out)
 }
 
 /// `--preview`: render all three parts and print them; nothing is routed or delivered.
@@ -80,8 +64,49 @@ fn preview(job: &TemplateJob, host: &Host<'_>, out: &Output) -> ExitStatus {
     }
 }
 
+/// How an event is to be sent: `send`'s and `run`'s options after the event itself.
+pub(super) struct SendMode<'a> {
+    pub dry_run: bool,
+    pub explain: bool,
+    pub noise: Option<NoiseSettings<'a>>,
+}
+
+/// Loads the configuration, routes `event` and delivers it (or only reports the routing).
+/// A templated event (`job`) gets its title and bodies rendered once the targets are known.
+pub(super) fn route_and_deliver(
+    event: &mut Notification,
+    job: Option<TemplateJob>,
+    mode: &SendMode<'_>,
+    host: &Host<'_>,
+    out: &Output,
+) -> ExitStatus {
+    let loaded = match host.load_config(out) {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    let config = &loaded.config;
+    let route_only = mode.dry_run || mode.explain;
+    if !route_only && !routing::anything_deliverable(config) {
+        out.error(
+            "nothing is configured to deliver (no enabled matcher names an existing, enabled target)",
+        );
+        return ExitStatus::Unavailable;
+    }
+
+    let routing = routing::route(config, event, &chrono::Local);
+    for warning in &routing.warnings {
+        out.warning(warning);
+    }
+    let status = report_or_deliver(mode, event, job, &routing, host, out, config);
+    // The process ends right after; freeing a large configuration piece by piece
+    // costs more than all routing does.
+    std::mem::forget(routing);
+    std::mem::forget(loaded);
+    status
+}
+
 fn report_or_deliver(
-    args: &SendArgs,
+    mode: &SendMode<'_>,
     event: &mut Notification,
     job: Option<TemplateJob>,
     routing: &Routing,
@@ -89,7 +114,17 @@ fn report_or_deliver(
     out: &Output,
     config: &crate::config::Config,
 ) -> ExitStatus {
-    if args.explain {
+    let quiet = match (&mode.noise, mode.dry_run || mode.explain) {
+        (Some(noise), true) => noise::quiet_targets(
+            noise,
+            &routing.selected,
+            event.severity,
+            host.wall_clock(),
+            out,
+        ),
+        _ => Vec::new(),
+    };
+    if mode.explain {
         // The lookup of every part, as a real send to a mail target would do it.
         let rendered = job.as_ref().map(|job| {
             let result = template::render_parts(host, &job.name, &job.data, true);
@@ -109,10 +144,17 @@ fn report_or_deliver(
                 matchers: &routing.matchers,
                 selected: &routing.selected,
                 skipped: &routing.skipped,
+                suppressed: &quiet,
                 template: trace.map(|(name, parts, error)| TraceJson { name, parts, error }),
             });
         } else {
             let mut text = explain_text(routing);
+            for target in &quiet {
+                text.push_str(&format!(
+                    "noise control: {}\n",
+                    noise::quiet_line(target, host.wall_clock())
+                ));
+            }
             if let Some((name, parts, error)) = trace {
                 text.push_str(&template::trace_text(name, parts, error));
             }
@@ -120,11 +162,20 @@ fn report_or_deliver(
         }
         return ExitStatus::Ok;
     }
-    if args.dry_run {
+    if mode.dry_run {
+        let deliverable: Vec<&str> = routing
+            .selected
+            .iter()
+            .copied()
+            .filter(|name| !quiet.iter().any(|q| q.target == *name))
+            .collect();
+        for target in &quiet {
+            out.info_line(&noise::quiet_line(target, host.wall_clock()));
+        }
         if out.is_json() {
-            out.json(&routing.selected);
+            out.json(&deliverable);
         } else {
-            let mut text = routing.selected.join("\n");
+            let mut text = deliverable.join("\n");
             if !text.is_empty() {
                 text.push('\n');
             }
@@ -133,7 +184,7 @@ fn report_or_deliver(
         return ExitStatus::Ok;
     }
 
-    deliver(event, job, routing, host, out, config)
+    deliver(event, job, routing, host, out, config, mode.noise.as_ref())
 }
 
 fn deliver(
@@ -143,6 +194,7 @@ fn deliver(
     host: &Host<'_>,
     out: &Output,
     config: &crate::config::Config,
+    noise: Option<&NoiseSettings<'_>>,
 ) -> ExitStatus {
     for skipped in &routing.skipped {
         if skipped.reason == SkipReason::Disabled {
@@ -153,8 +205,9 @@ fn deliver(
             out.note(&format!("{} ({kind}): skipped: disabled", skipped.target));
         }
     }
+    // A cron job's `send` that reaches nobody should not look like a delivery.
     if routing.selected.is_empty() {
-        out.note("no matcher selected a target");
+        out.warning("no matcher selected a target; nothing was sent");
     }
 
     let mut warnings = routing.warnings.clone();
@@ -177,9 +230,18 @@ fn deliver(
         }
     }
     let event = &*event;
-    let outcomes = match &unrenderable {
-        Some(message) => template::fail_all(&routing.selected, config, host, out, message),
-        None => deliver_all(
+    let outcomes = match (noise, &unrenderable) {
+        (_, Some(message)) => template::fail_all(&routing.selected, config, host, out, message),
+        (Some(noise), None) => noise::deliver_quietly(
+            event,
+            &routing.selected,
+            noise,
+            config,
+            host,
+            out,
+            &mut warnings,
+        ),
+        (None, None) => deliver_all(
             &Delivery::event(event),
             &routing.selected,
             config,
@@ -214,6 +276,8 @@ struct ExplainJson<'a> {
     matchers: &'a [MatcherTrace<'a>],
     selected: &'a [&'a str],
     skipped: &'a [Skipped<'a>],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    suppressed: &'a [noise::QuietTarget<'a>],
     #[serde(skip_serializing_if = "Option::is_none")]
     template: Option<TraceJson<'a>>,
 }

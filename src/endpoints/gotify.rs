@@ -1,6 +1,7 @@
 //! The `gotify` target: one `POST SERVER/message` with the application token, the body in
 //! a Markdown code fence and a priority derived from the severity (targets.md §6).
 
+use super::answer;
 use super::http::{self, Client, Request, Secrets};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, GotifyConfig, HttpMethod, Target};
@@ -45,13 +46,6 @@ pub fn message_body(event: &Notification) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Gotify's `errorDescription` from a JSON error body, on one line.
-fn error_description(body: &[u8]) -> Option<String> {
-    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let text = json.get("errorDescription")?.as_str()?;
-    (!text.trim().is_empty()).then(|| text.trim().to_string())
-}
-
 impl Gotify<'_> {
     fn send(&self, event: &Notification, token: &str) -> Result<(), DeliveryError> {
         let server = &self.settings.server;
@@ -84,19 +78,7 @@ impl Gotify<'_> {
             body: message_body(event),
         };
         let response = client.send(&request)?;
-        response.check(&shown).map_err(|mut error| {
-            if self.context.verbose
-                && response.status >= 400
-                && let Some(description) = error_description(&response.body)
-            {
-                error.message = format!(
-                    "{}: {}",
-                    error.message,
-                    redact::one_line(&description, redact::QUOTE_LIMIT)
-                );
-            }
-            client.secrets().mask_error(error)
-        })
+        answer::judge(&response, &request, client.secrets())
     }
 }
 
@@ -167,16 +149,5 @@ mod tests {
             body,
             r#"{"extras":{"client::display":{"contentType":"text/markdown"}},"message":"```\n| a | b |\n| 1 | 2 |\n```","priority":5,"title":"Backup \"done\""}"#
         );
-    }
-
-    #[test]
-    fn error_description_from_gotify_json() {
-        let body = br#"{"error":"Unauthorized","errorCode":401,"errorDescription":"you need to provide a valid access token"}"#;
-        assert_eq!(
-            error_description(body).as_deref(),
-            Some("you need to provide a valid access token")
-        );
-        assert_eq!(error_description(b"404 page not found"), None);
-        assert_eq!(error_description(br#"{"errorDescription":""}"#), None);
     }
 }

@@ -4,6 +4,8 @@
 //! failure turned into a one-line, masked [`DeliveryError`] that shows URLs reduced.
 
 use std::io::{ErrorKind, Read};
+
+use base64::Engine;
 use std::time::Duration;
 
 use ureq::http::{HeaderValue, Uri};
@@ -95,6 +97,8 @@ pub struct Request {
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The `Retry-After` header, as sent.
+    pub retry_after: Option<String>,
 }
 
 impl Response {
@@ -106,22 +110,6 @@ impl Response {
         match reason {
             Some(reason) => format!("HTTP {} {reason}", self.status),
             None => format!("HTTP {}", self.status),
-        }
-    }
-
-    /// 2xx: success. 3xx: the configured URL is wrong (redirects are not followed, README
-    /// row 12). Anything else: the remote side failed, a retry may help.
-    pub fn check(&self, shown: &str) -> Result<(), DeliveryError> {
-        match self.status {
-            200..=299 => Ok(()),
-            300..=399 => Err(DeliveryError::configuration(format!(
-                "{} from {shown}: redirects are not followed; configure the final URL",
-                self.status_line()
-            ))),
-            _ => Err(DeliveryError::temporary(format!(
-                "{} from {shown}",
-                self.status_line()
-            ))),
         }
     }
 }
@@ -159,13 +147,15 @@ impl Client {
                 Some(parsed)
             }
         };
+        // ureq tunnels every proxied request with CONNECT: right for https only; plain
+        // http goes through `absolute_form`.
         let ureq_proxy = match &proxy {
-            None => None,
-            Some(proxy) => Some(ureq_proxy(proxy).map_err(|e| {
+            Some(proxy) if https => Some(ureq_proxy(proxy).map_err(|e| {
                 secrets.mask_error(DeliveryError::configuration(format!(
                     "http_proxy in datacenter.cfg cannot be used: {e}"
                 )))
             })?),
+            _ => None,
         };
 
         let mut config = Agent::config_builder()
@@ -183,8 +173,24 @@ impl Client {
                     .build(),
             );
         }
+        let agent = match &proxy {
+            Some(proxy) if !https => absolute_form::agent(
+                // One request per connection: only the first line sent is rewritten.
+                config
+                    .max_idle_connections(0)
+                    .max_idle_connections_per_host(0)
+                    .build(),
+                proxy,
+            )
+            .map_err(|e| {
+                secrets.mask_error(DeliveryError::configuration(format!(
+                    "http_proxy in datacenter.cfg cannot be used: {e}"
+                )))
+            })?,
+            _ => config.build().into(),
+        };
         Ok(Client {
-            agent: config.build().into(),
+            agent,
             proxy,
             secrets,
         })
@@ -196,20 +202,34 @@ impl Client {
 
     /// Sends `request`; any response, whatever its status, is `Ok`.
     pub fn send(&self, request: &Request) -> Result<Response, DeliveryError> {
+        let plain_proxy = self
+            .proxy
+            .as_ref()
+            .filter(|_| request.url.scheme_str() == Some("http"));
+        let agent = &self.agent;
         let url = request.url.clone();
         let body = request.body.as_slice();
         let result = match request.method {
-            HttpMethod::Get if body.is_empty() => {
-                self.with_headers(self.agent.get(url), request).call()
-            }
+            HttpMethod::Get if body.is_empty() => self
+                .with_headers(agent.get(url), request, plain_proxy)
+                .call(),
             HttpMethod::Get => self
-                .with_headers(self.agent.get(url).force_send_body(), request)
+                .with_headers(agent.get(url).force_send_body(), request, plain_proxy)
                 .send(body),
-            HttpMethod::Post => self.with_headers(self.agent.post(url), request).send(body),
-            HttpMethod::Put => self.with_headers(self.agent.put(url), request).send(body),
+            HttpMethod::Post => self
+                .with_headers(agent.post(url), request, plain_proxy)
+                .send(body),
+            HttpMethod::Put => self
+                .with_headers(agent.put(url), request, plain_proxy)
+                .send(body),
         };
         let mut response = result.map_err(|e| self.failure(e, request))?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
         let mut kept = Vec::new();
         response
             .body_mut()
@@ -217,14 +237,25 @@ impl Client {
             .take(RESPONSE_LIMIT)
             .read_to_end(&mut kept)
             .map_err(|e| self.failure(ureq::Error::from(e), request))?;
-        Ok(Response { status, body: kept })
+        Ok(Response {
+            status,
+            body: kept,
+            retry_after,
+        })
     }
 
+    /// The request's headers; through the proxy in absolute form also the proxy's
+    /// credentials (`Host` already names the real server).
     fn with_headers<B>(
         &self,
         mut builder: RequestBuilder<B>,
         request: &Request,
+        plain_proxy: Option<&HttpProxy>,
     ) -> RequestBuilder<B> {
+        if let Some(credentials) = plain_proxy.and_then(|proxy| proxy.credentials.as_ref()) {
+            let basic = base64::engine::general_purpose::STANDARD.encode(credentials.expose());
+            builder = builder.header("Proxy-Authorization", format!("Basic {basic}"));
+        }
         for (name, value) in &request.headers {
             builder = builder.header_raw(name, value.as_bytes());
         }
@@ -311,6 +342,7 @@ impl Client {
                         Response {
                             status,
                             body: Vec::new(),
+                            retry_after: None,
                         }
                         .status_line()
                     })
@@ -348,6 +380,131 @@ fn ureq_proxy(proxy: &HttpProxy) -> Result<Proxy, ureq::Error> {
         builder = builder.username(user).password(password);
     }
     builder.build()
+}
+
+/// Plain `http://` through the proxy in absolute form (`POST http://host:port/path
+/// HTTP/1.1`, RFC 9112 §3.2.2), as curl and browsers send it: ureq tunnels every proxied
+/// request with CONNECT, which stock Squid and tinyproxy refuse to any port but 443.
+/// ureq is left to do everything else (timeouts, headers, response parsing); here its
+/// connection goes to the proxy's address, and the first line of the request gets the
+/// scheme and authority in front of its path.
+mod absolute_form {
+    use std::fmt;
+
+    use ureq::config::Config;
+    use ureq::http::Uri;
+    use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+    use ureq::unversioned::transport::{
+        Buffers, ConnectionDetails, Connector, NextTimeout, TcpConnector, Transport,
+    };
+    use ureq::{Agent, Error};
+
+    use crate::config::datacenter::HttpProxy;
+
+    /// An agent sending plain `http://` requests through `proxy` in absolute form. The
+    /// configuration must not keep idle connections.
+    pub fn agent(config: Config, proxy: &HttpProxy) -> Result<Agent, Error> {
+        let proxy: Uri = format!("http://{}", proxy.authority())
+            .parse()
+            .map_err(|e: ureq::http::uri::InvalidUri| Error::BadUri(e.to_string()))?;
+        Ok(Agent::with_parts(
+            config,
+            TcpConnector::default().chain(AbsoluteForm),
+            ProxyAddress { proxy },
+        ))
+    }
+
+    /// Resolves every name to the proxy's addresses: the proxy resolves the server's.
+    #[derive(Debug)]
+    struct ProxyAddress {
+        proxy: Uri,
+    }
+
+    impl Resolver for ProxyAddress {
+        fn resolve(
+            &self,
+            _uri: &Uri,
+            config: &Config,
+            timeout: NextTimeout,
+        ) -> Result<ResolvedSocketAddrs, Error> {
+            DefaultResolver::default().resolve(&self.proxy, config, timeout)
+        }
+    }
+
+    #[derive(Debug)]
+    struct AbsoluteForm;
+
+    impl<In: Transport> Connector<In> for AbsoluteForm {
+        type Out = RequestLineRewrite<In>;
+
+        fn connect(
+            &self,
+            details: &ConnectionDetails,
+            chained: Option<In>,
+        ) -> Result<Option<Self::Out>, Error> {
+            let uri = details.uri;
+            let (Some("http"), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+                return Err(Error::BadUri(format!("{uri} is no http:// URL")));
+            };
+            let origin = format!("http://{authority}");
+            Ok(chained.map(|inner| RequestLineRewrite {
+                inner,
+                origin: Some(origin),
+            }))
+        }
+    }
+
+    struct RequestLineRewrite<In> {
+        inner: In,
+        /// `http://host:port`, to put before the path of the first request line sent.
+        origin: Option<String>,
+    }
+
+    impl<In> fmt::Debug for RequestLineRewrite<In> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("RequestLineRewrite")
+        }
+    }
+
+    impl<In: Transport> Transport for RequestLineRewrite<In> {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            self.inner.buffers()
+        }
+
+        fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), Error> {
+            let Some(origin) = self.origin.take() else {
+                return self.inner.transmit_output(amount, timeout);
+            };
+            // ureq writes at least the request line before the first transmit.
+            let head = &self.inner.buffers().output()[..amount];
+            let Some(path_at) = head
+                .iter()
+                .position(|&b| b == b' ')
+                .filter(|&at| head.get(at + 1) == Some(&b'/'))
+            else {
+                return Err(Error::Io(std::io::Error::other(
+                    "no request line to put in absolute form",
+                )));
+            };
+            let mut rewritten = Vec::with_capacity(amount + origin.len());
+            rewritten.extend_from_slice(&head[..=path_at]);
+            rewritten.extend_from_slice(origin.as_bytes());
+            rewritten.extend_from_slice(&head[path_at + 1..]);
+            for chunk in rewritten.chunks(self.inner.buffers().output().len().max(1)) {
+                self.inner.buffers().output()[..chunk.len()].copy_from_slice(chunk);
+                self.inner.transmit_output(chunk.len(), timeout)?;
+            }
+            Ok(())
+        }
+
+        fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
+            self.inner.await_input(timeout)
+        }
+
+        fn is_open(&mut self) -> bool {
+            self.inner.is_open()
+        }
+    }
 }
 
 /// The system trust store (honouring `SSL_CERT_FILE`/`SSL_CERT_DIR`). Having none at all
@@ -423,25 +580,6 @@ mod tests {
     }
 
     #[test]
-    fn status_classes() {
-        let response = |status| Response {
-            status,
-            body: Vec::new(),
-        };
-        assert!(response(204).check("https://h").is_ok());
-        let err = response(302).check("https://h").unwrap_err();
-        assert_eq!(err.class, FailureClass::Configuration);
-        assert!(err.message.starts_with("HTTP 302 Found from https://h: "));
-        let err = response(401).check("https://h").unwrap_err();
-        assert_eq!(
-            err,
-            DeliveryError::temporary("HTTP 401 Unauthorized from https://h")
-        );
-        let err = response(599).check("https://h/…").unwrap_err();
-        assert_eq!(err, DeliveryError::temporary("HTTP 599 from https://h/…"));
-    }
-
-    #[test]
     fn bad_proxy_is_a_configuration_failure_without_credentials() {
         let datacenter = Datacenter {
             email_from: None,
@@ -457,6 +595,65 @@ mod tests {
                 .starts_with("http_proxy in datacenter.cfg cannot be used: ")
         );
         assert!(!err.message.contains("hunter2"));
+    }
+
+    /// A one-shot proxy answering 204; returns its port and what it was sent.
+    fn recording_proxy() -> (u16, std::thread::JoinHandle<String>) {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !seen.ends_with(b"\r\n\r\nbody") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            String::from_utf8_lossy(&seen).into_owned()
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn plain_http_goes_to_the_proxy_in_absolute_form() {
+        let (port, proxy) = recording_proxy();
+        let datacenter = Datacenter {
+            email_from: None,
+            http_proxy: Some(Secret::new(format!("http://user:hunter2@127.0.0.1:{port}"))),
+        };
+        let client = Client::new(&datacenter, false, Secrets::default()).unwrap();
+        // The proxy resolves the server's name: this one exists nowhere.
+        let url = parse_http_url("http://notify.example.invalid:8080/hook?x=1").unwrap();
+        let response = client
+            .send(&Request {
+                method: HttpMethod::Post,
+                url,
+                shown: "http://notify.example.invalid:8080/…".to_string(),
+                headers: vec![("X-Test".to_string(), "1".to_string())],
+                body: b"body".to_vec(),
+            })
+            .unwrap();
+        assert_eq!(response.status, 204);
+        let seen = proxy.join().unwrap();
+        assert!(
+            seen.starts_with("POST http://notify.example.invalid:8080/hook?x=1 HTTP/1.1\r\n"),
+            "{seen}"
+        );
+        let lower = seen.to_ascii_lowercase();
+        assert!(
+            lower.contains("\r\nhost: notify.example.invalid:8080\r\n"),
+            "{seen}"
+        );
+        // base64("user:hunter2")
+        assert!(
+            seen.contains("\r\nproxy-authorization: Basic dXNlcjpodW50ZXIy\r\n"),
+            "{seen}"
+        );
+        assert!(seen.contains("\r\nX-Test: 1\r\n"), "{seen}");
     }
 
     #[test]

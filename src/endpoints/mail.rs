@@ -105,6 +105,13 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
     let from = format!("{} <{}>", encode_display_name(content.author), content.from);
     let to = content.recipients.join(", ");
     let headers = message.headers_mut();
+    if let Some(encoded) = encode_long_subject(content.subject) {
+        headers.insert_raw(HeaderValue::dangerous_new_pre_encoded(
+            header_name("Subject"),
+            content.subject.to_string(),
+            encoded,
+        ));
+    }
     headers.insert_raw(HeaderValue::dangerous_new_pre_encoded(
         header_name("From"),
         from.clone(),
@@ -243,6 +250,28 @@ fn check_address(what: &str, address: &str) -> Result<(), DeliveryError> {
             address.escape_debug()
         )))
     }
+}
+
+/// The subject RFC 2047-encoded (by email-encoding, which also folds it), when lettre's own
+/// folding, which breaks only at spaces, would leave a line longer than RFC 5322's 78
+/// characters: a word that long (a path, a run without spaces) could otherwise exceed
+/// the hard limit of 998 bytes per line, which MTAs reject or cut.
+fn encode_long_subject(subject: &str) -> Option<String> {
+    const LINE_LIMIT: usize = 78;
+    let prefix = "Subject: ".len();
+    if subject
+        .split(' ')
+        .all(|word| prefix + word.len() <= LINE_LIMIT)
+    {
+        return None;
+    }
+    let mut out = String::new();
+    {
+        let mut writer = EmailWriter::new(&mut out, prefix, 0, false);
+        // Writing into a String cannot fail.
+        let _ = email_encoding::headers::rfc2047::encode(subject, &mut writer);
+    }
+    Some(out)
 }
 
 /// The display name as an RFC 5322 phrase: as is when it is printable ASCII without
@@ -469,6 +498,29 @@ mod tests {
             mail.lines().all(|l| l.len() <= 998),
             "no line over 998 bytes"
         );
+    }
+
+    #[test]
+    fn long_subjects_stay_within_998_bytes_per_line_and_decode_back() {
+        let subjects = [
+            "x".repeat(2000),
+            "word ".repeat(400).trim_end().to_string(),
+            format!("{} {}", "a".repeat(1500), "b".repeat(1500)),
+            "ä".repeat(1000),
+            format!("Backup of {} failed: {}", "vm".repeat(600), "ü".repeat(50)),
+        ];
+        for subject in subjects {
+            let mail = message("a", "root", &subject, "body");
+            let head = mail.split("\r\n\r\n").next().unwrap_or("");
+            for line in head.split("\r\n") {
+                assert!(line.len() <= 998, "{}-byte header line", line.len());
+            }
+            assert_eq!(header(&mail, "Subject").len(), 1);
+            let parsed = mail_parser::MessageParser::default()
+                .parse(mail.as_bytes())
+                .unwrap();
+            assert_eq!(parsed.subject(), Some(subject.as_str()));
+        }
     }
 
     #[test]

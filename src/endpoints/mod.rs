@@ -1,6 +1,7 @@
 //! Delivery: one file per target kind, each an `Endpoint` built by `endpoint()`. Delivery code knows
 //! nothing of the command line; it gets the configuration and a small context.
 
+pub mod answer;
 pub mod gotify;
 pub mod http;
 pub mod mail;
@@ -130,6 +131,19 @@ pub struct Outcome {
     pub class: Option<FailureClass>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Set for `suppressed`: the delivery that started the quiet period.
+    #[serde(flatten)]
+    pub suppression: Option<SuppressedBy>,
+}
+
+/// Why noise control suppressed a delivery (noise.md §1), epoch seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct SuppressedBy {
+    pub sent_at: i64,
+    pub quiet_until: i64,
+    /// Suppressed since `sent_at`, this one included.
+    pub suppressed_count: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,6 +153,8 @@ pub enum OutcomeStatus {
     Failed,
     /// forward-mail: delivered by an earlier attempt of the same message.
     AlreadyDelivered,
+    /// Noise control: the same event went out a short while ago.
+    Suppressed,
 }
 
 impl Outcome {
@@ -153,6 +169,7 @@ impl Outcome {
             status,
             class,
             error,
+            suppression: None,
         }
     }
 
@@ -163,6 +180,18 @@ impl Outcome {
             status: OutcomeStatus::AlreadyDelivered,
             class: None,
             error: None,
+            suppression: None,
+        }
+    }
+
+    pub fn suppressed(target: &str, type_name: &'static str, by: SuppressedBy) -> Self {
+        Outcome {
+            target: target.to_string(),
+            type_name,
+            status: OutcomeStatus::Suppressed,
+            class: None,
+            error: None,
+            suppression: Some(by),
         }
     }
 
@@ -171,7 +200,8 @@ impl Outcome {
     }
 }
 
-/// `NAME (TYPE): delivered` or `NAME (TYPE): failed (CLASS): MESSAGE`.
+/// `NAME (TYPE): delivered`, `NAME (TYPE): failed (CLASS): MESSAGE` or
+/// `NAME (TYPE): suppressed (same key sent TIME, quiet until TIME, N suppressed)`.
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ({}): ", self.target, self.type_name)?;
@@ -180,6 +210,16 @@ impl fmt::Display for Outcome {
                 write!(f, "failed ({class}): {error}")
             }
             (OutcomeStatus::AlreadyDelivered, _, _) => f.write_str("already delivered"),
+            (OutcomeStatus::Suppressed, _, _) => match self.suppression {
+                Some(by) => write!(
+                    f,
+                    "suppressed (same key sent {}, quiet until {}, {} suppressed)",
+                    crate::noise::local_time(by.sent_at),
+                    crate::noise::local_time_after(by.sent_at, by.quiet_until),
+                    by.suppressed_count
+                ),
+                None => f.write_str("suppressed"),
+            },
             _ => f.write_str("delivered"),
         }
     }

@@ -1,8 +1,10 @@
 //! The `sendmail` target: hands the mail to the local MTA's sendmail program, with the
 //! arguments upstream uses. Unlike upstream, the program's exit status counts, and a hung
-//! program is stopped after a deadline.
+//! program is stopped, with everything it started, after a deadline.
 
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -18,6 +20,8 @@ use crate::redact;
 pub const DEADLINE: Duration = Duration::from_secs(60);
 /// How long after SIGTERM before SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
+/// How long after SIGKILL the stopped program is waited for, to reap it.
+const REAP_WAIT: Duration = Duration::from_secs(1);
 /// How much of sendmail's stderr is kept for the failure message.
 const STDERR_KEEP: usize = 4096;
 
@@ -104,6 +108,12 @@ pub type Input<'a> = dyn Fn(&mut dyn Write) -> std::io::Result<()> + Sync + 'a;
 
 /// Runs `program` with `args`, feeds it `input` and waits for it to exit within
 /// `deadline`. Any outcome but exit status 0 in time is a failure.
+///
+/// The program runs in a process group of its own. At the deadline the whole group gets
+/// SIGTERM, and SIGKILL after [`KILL_GRACE`], so a hung helper it started (postdrop, a
+/// delivery process) dies with it. The pipes are given up once the program has exited
+/// or the deadline has passed, even if some descendant still holds them open: only the
+/// program's own exit counts.
 pub fn run(
     program: &Path,
     args: &[&str],
@@ -111,20 +121,42 @@ pub fn run(
     deadline: Duration,
 ) -> Result<(), DeliveryError> {
     let shown = program.display();
+    let failed = |e: std::io::Error| DeliveryError::temporary(format!("cannot run {shown}: {e}"));
+    let (stop, stopped) = pipes::stop_pair().map_err(failed)?;
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|e| DeliveryError::configuration(format!("cannot run {shown}: {e}")))?;
     let pid = child.id();
-    let stdin = child.stdin.take();
-    let stderr = child.stderr.take();
+    let stoppable = |pipe: Option<OwnedFd>| {
+        pipe.map(|pipe| pipes::Stoppable::new(pipe, stopped.as_fd()))
+            .transpose()
+    };
+    let (stdin, stderr) = match (
+        stoppable(child.stdin.take().map(OwnedFd::from)),
+        stoppable(child.stderr.take().map(OwnedFd::from)),
+    ) {
+        (Ok(stdin), Ok(stderr)) => (stdin, stderr),
+        (Err(e), _) | (_, Err(e)) => {
+            signal_group(pid, libc::SIGKILL);
+            let _ = child.wait();
+            return Err(failed(e));
+        }
+    };
 
-    // Writing, reading stderr and waiting each get a thread, so that a child which
-    // neither reads nor exits cannot block us past the deadline; once it is killed,
-    // its pipes close and the scoped threads end.
+    // The exit is awaited without reaping the program: until it is reaped its pid, and
+    // so its process group id, cannot be reused, and signalling the group stays safe.
+    let (tx, exited) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = tx.send(wait_for_exit(pid));
+    });
+
+    // Writing and reading stderr each get a thread, so that a program which neither
+    // reads nor exits cannot block us past the deadline; `stop` ends both.
     thread::scope(|scope| {
         let writer = scope.spawn(move || match stdin {
             Some(mut pipe) => input(&mut pipe),
@@ -134,30 +166,33 @@ pub fn run(
             let mut kept = Vec::new();
             if let Some(mut pipe) = stderr {
                 let _ = (&mut pipe).take(STDERR_KEEP as u64).read_to_end(&mut kept);
-                // Drain the rest so the child never blocks on a full pipe.
+                // Drain the rest so the program never blocks on a full pipe.
                 let _ = std::io::copy(&mut pipe, &mut std::io::sink());
             }
             kept
         });
-        let (tx, rx) = mpsc::channel();
-        scope.spawn(move || {
-            let _ = tx.send(child.wait());
-        });
 
-        let status = match rx.recv_timeout(deadline) {
-            Ok(status) => status,
-            Err(_) => {
-                signal(pid, libc::SIGTERM);
-                if rx.recv_timeout(KILL_GRACE).is_err() {
-                    signal(pid, libc::SIGKILL);
-                }
-                return Err(DeliveryError::temporary(format!(
-                    "{shown} did not finish within {} s and was stopped",
-                    deadline.as_secs()
-                )));
-            }
+        let in_time = exited.recv_timeout(deadline).is_ok();
+        if !in_time {
+            signal_group(pid, libc::SIGTERM);
+            let _ = exited.recv_timeout(KILL_GRACE);
+            // Also for what ignored SIGTERM after the program itself had gone.
+            signal_group(pid, libc::SIGKILL);
         }
-        .map_err(|e| DeliveryError::temporary(format!("waiting for {shown} failed: {e}")))?;
+        drop(stop);
+        if !in_time {
+            // Reaped only if SIGKILL has ended it (it may sit in an uninterruptible wait).
+            if exited.recv_timeout(REAP_WAIT).is_ok() {
+                let _ = child.wait();
+            }
+            return Err(DeliveryError::temporary(format!(
+                "{shown} did not finish within {} s and was stopped",
+                deadline.as_secs()
+            )));
+        }
+        let status = child
+            .wait()
+            .map_err(|e| DeliveryError::temporary(format!("waiting for {shown} failed: {e}")))?;
 
         let written = writer.join().unwrap_or(Ok(()));
         let stderr = reader.join().unwrap_or_default();
@@ -191,11 +226,155 @@ pub fn run(
     })
 }
 
-fn signal(pid: u32, signal: libc::c_int) {
+/// Blocks until the child `pid` has exited, leaving it unreaped (`WNOWAIT`).
+fn wait_for_exit(pid: u32) -> std::io::Result<()> {
+    let id = libc::id_t::from(pid);
+    loop {
+        // SAFETY: waitid(2) only writes into the zeroed siginfo we own.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOWAIT) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
+/// Sends `signal` to the process group the program leads.
+fn signal_group(pid: u32, signal: libc::c_int) {
     if let Ok(pid) = libc::pid_t::try_from(pid) {
         // SAFETY: kill(2) has no memory-safety preconditions.
         unsafe {
-            libc::kill(pid, signal);
+            libc::kill(-pid, signal);
+        }
+    }
+}
+
+/// Pipe ends whose reads and writes give up when told to, instead of blocking for as
+/// long as some process holds the other end open.
+mod pipes {
+    use std::fs::File;
+    use std::io::{self, Read, Write};
+    use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+    /// Dropping the first ends every [`Stoppable`] made with the second.
+    pub fn stop_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+        let (read, write) = std::io::pipe()?;
+        Ok((write.into(), read.into()))
+    }
+
+    /// What is read after stop at most: Linux's default pipe capacity, all the program
+    /// can have left in the pipe when it exited. (A descendant writing on is not read.)
+    const READ_AFTER_STOP: usize = 64 * 1024;
+
+    pub struct Stoppable<'a> {
+        pipe: File,
+        stopped: BorrowedFd<'a>,
+        /// Set once stop was said: how much may still be read.
+        left_after_stop: Option<usize>,
+    }
+
+    impl<'a> Stoppable<'a> {
+        pub fn new(pipe: OwnedFd, stopped: BorrowedFd<'a>) -> io::Result<Self> {
+            let fd = pipe.as_raw_fd();
+            // SAFETY: fcntl(2) on a descriptor we own.
+            let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(Stoppable {
+                pipe: File::from(pipe),
+                stopped,
+                left_after_stop: None,
+            })
+        }
+
+        /// Waits until the pipe is ready for `events` (`Ok(true)`) or stop was said
+        /// (`Ok(false)`).
+        fn ready(&self, events: libc::c_short) -> io::Result<bool> {
+            let mut fds = [
+                libc::pollfd {
+                    fd: self.pipe.as_fd().as_raw_fd(),
+                    events,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.stopped.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            loop {
+                // SAFETY: poll(2) on two pollfd structs we own, for the length given.
+                let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+                if rc >= 0 {
+                    return Ok(fds[1].revents == 0);
+                }
+                let error = io::Error::last_os_error();
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            }
+        }
+    }
+
+    impl Read for Stoppable<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            loop {
+                if self.left_after_stop.is_none() && !self.ready(libc::POLLIN)? {
+                    self.left_after_stop = Some(READ_AFTER_STOP);
+                }
+                let limit = match self.left_after_stop {
+                    Some(0) => return Ok(0),
+                    Some(left) => left.min(buf.len()),
+                    None => buf.len(),
+                };
+                match self.pipe.read(&mut buf[..limit]) {
+                    Ok(n) => {
+                        if let Some(left) = &mut self.left_after_stop {
+                            *left -= n;
+                        }
+                        return Ok(n);
+                    }
+                    // After stop, an empty pipe is the end.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if self.left_after_stop.is_some() {
+                            return Ok(0);
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
+
+    impl Write for Stoppable<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            loop {
+                if !self.ready(libc::POLLOUT)? {
+                    return Err(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "the program is gone",
+                    ));
+                }
+                match self.pipe.write(buf) {
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        ) => {}
+                    other => return other,
+                }
+            }
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
         }
     }
 }
@@ -289,6 +468,123 @@ mod tests {
             err.message
         );
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    /// The pid the fake sendmail wrote to `file`.
+    fn pid_in(file: &Path) -> libc::pid_t {
+        std::fs::read_to_string(file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// Gone or a zombie (waiting for init to reap it); waits at most 5 s for that.
+    fn is_dead(pid: libc::pid_t) -> bool {
+        let stat = format!("/proc/{pid}/stat");
+        let started = std::time::Instant::now();
+        loop {
+            let dead = match std::fs::read_to_string(&stat) {
+                Err(_) => true,
+                // `pid (comm) STATE …`
+                Ok(text) => text
+                    .rsplit_once(") ")
+                    .is_some_and(|(_, rest)| rest.starts_with('Z')),
+            };
+            if dead || started.elapsed() > Duration::from_secs(5) {
+                return dead;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn a_descendant_holding_the_pipes_does_not_hold_us_once_the_program_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild");
+        // The background sleep inherits stderr (and the shell's stdin) and outlives it.
+        let program = script(
+            dir.path(),
+            &format!(
+                "sleep 30 <&0 & echo $! > {}; cat >/dev/null; echo 'queued' >&2; exit 0",
+                pid_file.display()
+            ),
+        );
+        let started = std::time::Instant::now();
+        let result = run(&program, &[], &bytes(b"mail\n"), DEADLINE);
+        let elapsed = started.elapsed();
+        let grandchild = pid_in(&pid_file);
+        signal_group_or_pid(grandchild);
+        result.unwrap();
+        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    }
+
+    #[test]
+    fn a_hung_program_and_its_descendants_are_stopped_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild");
+        // The grandchild ignores SIGTERM; only the SIGKILL to the whole group ends it.
+        let program = script(
+            dir.path(),
+            &format!(
+                "(trap '' TERM; sleep 30 <&0) & echo $! > {}; exec sleep 30",
+                pid_file.display()
+            ),
+        );
+        let started = std::time::Instant::now();
+        let err = run(&program, &[], &bytes(b""), Duration::from_millis(300)).unwrap_err();
+        let elapsed = started.elapsed();
+        let grandchild = pid_in(&pid_file);
+        let dead = is_dead(grandchild);
+        signal_group_or_pid(grandchild);
+        assert!(
+            err.message.contains("did not finish within"),
+            "{}",
+            err.message
+        );
+        assert!(
+            elapsed < DEADLINE_TEST_BOUND,
+            "took {elapsed:?}, deadline 0.3 s + {KILL_GRACE:?} grace"
+        );
+        assert!(dead, "the grandchild {grandchild} survived the deadline");
+    }
+
+    #[test]
+    fn stderr_is_reported_and_unread_input_given_up_when_a_descendant_holds_the_pipes() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("grandchild");
+        // Reads nothing; the grandchild holds stdin (full after 64 KiB) and stderr.
+        let program = script(
+            dir.path(),
+            &format!(
+                "sleep 30 <&0 & echo $! > {}; echo 'queue full' >&2; exit 75",
+                pid_file.display()
+            ),
+        );
+        let big = vec![b'x'; 1 << 20];
+        let input = |out: &mut dyn Write| out.write_all(&big);
+        let started = std::time::Instant::now();
+        let result = run(&program, &[], &input, DEADLINE);
+        let elapsed = started.elapsed();
+        signal_group_or_pid(pid_in(&pid_file));
+        let err = result.unwrap_err();
+        assert!(
+            err.message.ends_with("exited with status 75: queue full"),
+            "{}",
+            err.message
+        );
+        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    }
+
+    /// 0.3 s deadline + the kill grace + slack for a loaded machine.
+    const DEADLINE_TEST_BOUND: Duration = Duration::from_secs(9);
+
+    /// Test cleanup: whatever a failed assertion left running.
+    fn signal_group_or_pid(pid: libc::pid_t) {
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        }
     }
 
     #[test]

@@ -16,9 +16,11 @@ use super::http::Secrets;
 use crate::notification::Notification;
 
 /// The data every webhook template sees: `title`, `message`, `severity`, `timestamp`,
-/// `fields` and `secrets`.
+/// `fields` and `secrets`, and pvenotify's `id` (a UUID per event, for transaction ids
+/// such as Matrix's; upstream renders it empty).
 pub fn template_data(event: &Notification, secrets: &BTreeMap<String, String>) -> Value {
     serde_json::json!({
+        "id": event.id,
         "title": event.title,
         "message": event.body,
         "severity": event.severity.as_str(),
@@ -260,6 +262,22 @@ mod tests {
         assert_eq!(render("{{ message }}").unwrap(), "line1\nline2");
         assert_eq!(render("<{{ fields.missing }}>").unwrap(), "<>");
         assert_eq!(render("{{ json timestamp }}").unwrap(), "1700000000");
+    }
+
+    #[test]
+    fn id_is_the_events_uuid() {
+        let event = Notification::new("t", "b", Severity::Info, 1, Default::default());
+        let data = template_data(&event, &Default::default());
+        let txn = Renderer::new()
+            .render(
+                Part::Url,
+                "pve-{{ timestamp }}-{{ id }}",
+                &data,
+                &Secrets::default(),
+            )
+            .unwrap();
+        assert_eq!(txn, format!("pve-1-{}", event.id));
+        assert!(uuid::Uuid::parse_str(&event.id).is_ok());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::answer;
 use super::http::{self, Client, Request, Secrets};
 use super::template::{self, Part, Renderer};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
@@ -124,7 +125,7 @@ impl Endpoint for Webhook<'_> {
             let https = request.url.scheme_str() == Some("https");
             let client = Client::new(&self.config.datacenter, https, masks.clone())?;
             let response = client.send(&request)?;
-            response.check(&request.shown)
+            answer::judge(&response, &request, client.secrets())
         })();
         result.map_err(|error| masks.mask_error(error))
     }

@@ -10,16 +10,16 @@
 //! others) and every file operation happens relative to that checked directory descriptor.
 
 use std::collections::BTreeSet;
-use std::ffi::CString;
 use std::fmt;
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, anyhow, ensure};
+
+use crate::statefs::{self, LockError, open_at};
 
 /// Records older than this are pruned; longer than any MTA keeps retrying (Postfix 5 days).
 pub const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -34,8 +34,6 @@ const HEADER: &str = "pvenotify-forward-state 1";
 const MAX_RECORD_BYTES: u64 = 1 << 20;
 /// Longest message key or target name accepted.
 const MAX_NAME_BYTES: usize = 128;
-/// Longest pause between two attempts to take the lock.
-const MAX_LOCK_PAUSE: Duration = Duration::from_millis(250);
 
 /// Why the record of a message cannot be used.
 #[derive(Debug)]
@@ -94,7 +92,8 @@ impl Record {
             return Err(anyhow!("invalid message key '{}'", key.escape_debug()).into());
         }
         let dir_path = state_dir.join(SUBDIR);
-        let dir = open_checked_dir(&dir_path, true)?
+        let dir = statefs::open_checked_dir(&dir_path, true)
+            .map_err(anyhow::Error::msg)?
             .with_context(|| format!("{}: missing", dir_path.display()))?;
         let name = format!("{key}.state");
         let path = dir_path.join(&name);
@@ -107,7 +106,12 @@ impl Record {
             if !file.metadata().with_context(in_path)?.is_file() {
                 return Err(anyhow!("{}: not a regular file", path.display()).into());
             }
-            lock_exclusive(&file, deadline, &path)?;
+            statefs::lock_exclusive(&file, deadline, &path).map_err(|error| match error {
+                LockError::TimedOut => StateError::Locked,
+                LockError::Failed(error) => {
+                    anyhow!("{}: cannot lock: {error}", path.display()).into()
+                }
+            })?;
             // A pruning run may have removed the file between our open and our lock; then
             // start over with a new file.
             if file.metadata().with_context(in_path)?.nlink() > 0 {
@@ -213,8 +217,7 @@ impl Record {
 /// `max_age` and that no run holds locked; returns how many. A missing directory holds none.
 pub fn prune(state_dir: &Path, max_age: Duration, now: SystemTime) -> io::Result<usize> {
     let dir_path = state_dir.join(SUBDIR);
-    let checked = open_checked_dir(&dir_path, false);
-    let Some(dir) = checked.map_err(|error| io::Error::other(format!("{error:#}")))? else {
+    let Some(dir) = statefs::open_checked_dir(&dir_path, false).map_err(io::Error::other)? else {
         return Ok(0);
     };
     let mut removed = 0;
@@ -257,8 +260,7 @@ fn prune_one(dir: &File, name: &str, max_age: Duration, now: SystemTime) -> io::
     if !is_old(&file)? {
         return Ok(false);
     }
-    // SAFETY: flock on a descriptor owned by `file`, which outlives the call.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    if !statefs::try_lock(&file).unwrap_or(false) {
         // In use by a run (or cannot be locked): leave it.
         return Ok(false);
     }
@@ -266,16 +268,11 @@ fn prune_one(dir: &File, name: &str, max_age: Duration, now: SystemTime) -> io::
     if !is_old(&file)? {
         return Ok(false);
     }
-    let c_name = c_name(name)?;
-    // SAFETY: a valid directory descriptor and a NUL-terminated name that lives for the call.
-    if unsafe { libc::unlinkat(dir.as_raw_fd(), c_name.as_ptr(), 0) } != 0 {
-        let error = io::Error::last_os_error();
-        if error.kind() == io::ErrorKind::NotFound {
-            return Ok(false);
-        }
-        return Err(error);
+    match statefs::unlink_at(dir, name) {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
     }
-    Ok(true)
 }
 
 /// Reads a locked record: what it says and its length in bytes.
@@ -358,128 +355,11 @@ fn is_valid_target(target: &str) -> bool {
         && target.bytes().all(|byte| byte.is_ascii_graphic())
 }
 
-/// Opens the record directory (creating it with mode 0700 when `create`) and checks that it
-/// is a real directory owned by the effective user and not writable by group or others.
-/// `Ok(None)`: missing and not created. `Err`: the reason it must not be used.
-fn open_checked_dir(path: &Path, create: bool) -> anyhow::Result<Option<File>> {
-    let open = || -> anyhow::Result<Option<File>> {
-        match fs::symlink_metadata(path) {
-            Ok(meta) => ensure!(!meta.file_type().is_symlink(), "is a symbolic link"),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                if !create {
-                    return Ok(None);
-                }
-                DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(path)
-                    .context("cannot create")?;
-            }
-            Err(error) => return Err(error.into()),
-        }
-        // O_NOFOLLOW: the check above and this open race with a rename; the descriptor is
-        // what is checked and used from here on.
-        let dir = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-            .open(path)?;
-        let meta = dir.metadata()?;
-        // SAFETY: geteuid has no preconditions.
-        let euid = unsafe { libc::geteuid() };
-        ensure!(
-            meta.uid() == euid,
-            "owned by uid {}, not by the effective uid {euid}",
-            meta.uid()
-        );
-        ensure!(
-            meta.mode() & 0o022 == 0,
-            "writable by group or others (mode {:04o})",
-            meta.mode() & 0o7777
-        );
-        Ok(Some(dir))
-    };
-    open().with_context(|| path.display().to_string())
-}
-
-/// Takes `flock(LOCK_EX)`, polling until `deadline`.
-fn lock_exclusive(file: &File, deadline: Instant, path: &Path) -> Result<(), StateError> {
-    let mut pause = Duration::from_millis(10);
-    loop {
-        // SAFETY: flock on a descriptor owned by `file`, which outlives the call.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(());
-        }
-        let error = io::Error::last_os_error();
-        match error.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => {}
-            Some(libc::EINTR) => continue,
-            _ => {
-                return Err(StateError::Unusable(format!(
-                    "{}: cannot lock: {error}",
-                    path.display()
-                )));
-            }
-        }
-        #[cfg(test)]
-        tests::found_busy(path);
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(StateError::Locked);
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(MAX_LOCK_PAUSE);
-    }
-}
-
-/// `openat(dir, name, flags | O_CLOEXEC, mode)`.
-fn open_at(dir: &File, name: &str, flags: libc::c_int, mode: libc::mode_t) -> io::Result<File> {
-    let c_name = c_name(name)?;
-    // SAFETY: a valid directory descriptor and a NUL-terminated name that lives for the call.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            c_name.as_ptr(),
-            flags | libc::O_CLOEXEC,
-            libc::c_uint::from(mode),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just opened and is owned by nothing else.
-    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
-}
-
-fn c_name(name: &str) -> io::Result<CString> {
-    CString::new(name).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in name"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    /// Records whose lock an open found held, so tests can wait until a second open is
-    /// really waiting instead of guessing with a sleep.
-    static BUSY: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-    pub(super) fn found_busy(path: &Path) {
-        if let Ok(mut busy) = BUSY.lock() {
-            busy.push(path.to_path_buf());
-        }
-    }
-
-    /// Waits (bounded) until an open of a record in `dir` has found its lock held.
-    fn wait_until_waiting(dir: &Path) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !BUSY
-            .lock()
-            .is_ok_and(|busy| busy.iter().any(|p| p.starts_with(dir)))
-        {
-            assert!(Instant::now() < deadline, "the second open never waited");
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
+    use crate::statefs::testing::wait_until_waiting;
+    use std::fs::OpenOptions;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::mpsc;
     use std::thread;

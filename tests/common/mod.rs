@@ -73,9 +73,9 @@ pub struct Services {
     /// Where `NNNN.json` of every HTTP(S) request is written.
     pub request_dir: PathBuf,
     pub proxy_port: u16,
-    /// `http://127.0.0.1:18888` (tinyproxy; CONNECT allowed to any port).
+    /// `http://127.0.0.1:18888` (tinyproxy; CONNECT only to 443, 563 and `https_port`).
     pub proxy_url: String,
-    /// tinyproxy's log (`CONNECT 127.0.0.1:18080` lines).
+    /// tinyproxy's log (`Request (…): CONNECT localhost:18443 HTTP/1.1` lines).
     pub proxy_log: PathBuf,
     /// The test CA (PEM); trust it with `SSL_CERT_FILE` or a CA option.
     pub ca: PathBuf,
@@ -345,7 +345,7 @@ impl Services {
             .unwrap_or(0)
     }
 
-    /// Whether the proxy log contains `needle` (e.g. `"CONNECT 127.0.0.1:18080"`).
+    /// Whether the proxy log contains `needle` (e.g. `"CONNECT localhost:18443"`).
     /// The proxy is shared by parallel tests; prefer [`Services::wait_for_proxy_log`]
     /// with an offset taken before the test's request.
     pub fn proxy_log_contains(&self, needle: &str) -> bool {

@@ -237,6 +237,14 @@ const PROSE: &[(&str, &str)] = &[
         "pvenotify-forward-mail",
         include_str!("../../doc/man/pvenotify-forward-mail.txt"),
     ),
+    (
+        "pvenotify-run",
+        include_str!("../../doc/man/pvenotify-run.txt"),
+    ),
+    (
+        "pvenotify-recipe",
+        include_str!("../../doc/man/pvenotify-recipe.txt"),
+    ),
 ];
 
 /// The prose of a subcommand page that has no file of its own yet.

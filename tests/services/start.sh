@@ -27,8 +27,10 @@ done
 mkdir -p "$SVC" "$MAIL_DIR" "$HTTP_DIR" "$LOG_DIR" "$CERT_DIR" "$RUN_DIR"
 bash "$SERVICES_SRC/gen-certs.sh" "$CERT_DIR"
 
-# ---- tinyproxy config (no ConnectPort line: CONNECT to any port is allowed,
-#      ureq tunnels with CONNECT even for http:// targets) ----
+# ---- tinyproxy config: CONNECT only to TLS ports, the stock rule of Squid and of
+#      tinyproxy's own sample config (ConnectPort 443 and 563), plus the mock's HTTPS port
+#      standing in for 443. CONNECT to the plain HTTP port is refused, so http:// targets
+#      must be (and are checked to be) sent in absolute form. ----
 cat > "$RUN_DIR/tinyproxy.conf.tmp" <<CONF
 Port $PROXY_PORT
 Listen $HOST
@@ -38,6 +40,9 @@ LogLevel Info
 MaxClients 64
 Allow $HOST
 ViaProxyName "pvenotify-test-proxy"
+ConnectPort 443
+ConnectPort 563
+ConnectPort $HTTPS_PORT
 CONF
 mv -f "$RUN_DIR/tinyproxy.conf.tmp" "$RUN_DIR/tinyproxy.conf"
 
