@@ -71,7 +71,7 @@ _pvenotify() {
 
     case "${cmd}" in
         pvenotify)
-            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --help --version send test-target validate list forward-mail run recipe help"
+            opts="-v -q -h -V --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help --version send test-target validate list forward-mail run recipe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,6 +93,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -101,7 +105,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__forward__subcmd__mail)
-            opts="-v -q -h --state-dir --no-state --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --state-dir --no-state --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,6 +128,10 @@ _pvenotify() {
                     return 0
                     ;;
                 --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -261,7 +269,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__list)
-            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --help targets matchers"
+            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help targets matchers"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +291,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -291,7 +303,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__recipe)
-            opts="-v -q -h --name --list --public --private --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --name --list --public --private --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -317,6 +329,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -325,7 +341,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__run)
-            opts="-v -q -h --always --timeout --title --severity --field --dry-run --explain --dedup-key --cooldown --state-dir --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --always --timeout --title --severity --field --dry-run --explain --dedup-key --cooldown --state-dir --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +391,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -383,7 +403,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__send)
-            opts="-v -q -h --title --body --body-file --severity --field --no-hostname --timestamp --dry-run --explain --dedup-key --cooldown --state-dir --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --title --body --body-file --template --data --preview --severity --field --no-hostname --timestamp --dry-run --explain --dedup-key --cooldown --state-dir --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,6 +418,14 @@ _pvenotify() {
                     return 0
                     ;;
                 --body-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -441,6 +469,10 @@ _pvenotify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --template-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -449,7 +481,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__test__subcmd__target)
-            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -468,6 +500,10 @@ _pvenotify() {
                     return 0
                     ;;
                 --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -479,7 +515,7 @@ _pvenotify() {
             return 0
             ;;
         pvenotify__subcmd__validate)
-            opts="-v -q -h --strict --config-dir --output-format --verbose --quiet --hostname --sendmail --help"
+            opts="-v -q -h --strict --config-dir --output-format --verbose --quiet --hostname --sendmail --template-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +534,10 @@ _pvenotify() {
                     return 0
                     ;;
                 --sendmail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --template-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

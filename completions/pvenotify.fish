@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pvenotify_global_optspecs
-    string join \n config-dir= output-format= v/verbose q/quiet hostname= sendmail= h/help V/version
+    string join \n config-dir= output-format= v/verbose q/quiet hostname= sendmail= template-dir= h/help V/version
 end
 
 function __fish_pvenotify_needs_command
@@ -30,6 +30,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_needs_command" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
 complete -c pvenotify -n "__fish_pvenotify_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -45,6 +46,8 @@ complete -c pvenotify -n "__fish_pvenotify_needs_command" -f -a "help" -d 'Print
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l title -d 'Title of the event: the mail subject, the Gotify title. Control characters become spaces; it must not be empty' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l body -d 'Body of the event; without --body or --body-file it is read from standard input unless that is a terminal' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l body-file -d 'Read the body from FILE ("-" for standard input); at most 4 MiB of UTF-8' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l template -d 'Render title and bodies from the notification template NAME (such as vzdump), as Proxmox VE does, instead of --title and --body' -r
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l data -d 'The template\'s data: a JSON object in FILE ("-" for standard input), at most 4 MiB. Default: no data besides hostname, fqdn and cluster-name' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l severity -d 'Severity of the event: info, notice, warning, error or unknown (any letter case)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l field -d 'A metadata field such as type=vzdump, for match-field rules and templates; repeatable, each KEY once. hostname=NAME replaces the default hostname field' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l timestamp -d 'Time of the event, which decides the match-calendar windows: seconds since the epoch or an RFC 3339 date-time such as 2024-06-03T10:00:00Z. Default: now' -r
@@ -57,6 +60,8 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l preview -d 'Print the rendered subject, text and HTML of the template and deliver nothing'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l no-hostname -d 'Do not add the default hostname field'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l dry-run -d 'Route only: print the names of the targets a real send would notify, one per line, and deliver nothing'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand send" -l explain -d 'Route only: print for every matcher which rule matched and why (implies --dry-run)'
@@ -69,6 +74,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand test-target" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -78,6 +84,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -l strict -d 'Count warnings as errors'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand validate" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
@@ -88,6 +95,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -98,6 +106,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -l no-state -d 'Keep no retry state (for testing); ignored with elevated privileges'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -s v -l verbose -d 'Print notes on standard error; twice (-vv) for debug detail such as timings and the files read. Never prints secrets'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand forward-mail" -s q -l quiet -d 'Print only errors and failed deliveries on standard error'
@@ -115,6 +124,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand run" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand run" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand run" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand run" -l always -d 'Notify when the command succeeds too (severity info)'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand run" -l dry-run -d 'Run the command, then print the targets a failure would notify instead of notifying'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand run" -l explain -d 'Run the command, then print the routing explanation instead of notifying'
@@ -128,6 +138,7 @@ json\t'One compact JSON document'
 json-pretty\t'One JSON document indented by two spaces'"
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l hostname -d 'Host name for the default hostname field and for Message-IDs: letters, digits, `-` and `_` in dot-separated labels. Default: the kernel\'s node name (its first label for the field)' -r
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l sendmail -d 'The sendmail program that sendmail targets run (an absolute path)' -r -F
+complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l template-dir -d 'Vendor base of the notification templates (its default/ folder holds NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in CONFIG_DIR/notification-templates/default/ override them' -r -F
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l list -d 'List the services with their size limits instead'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l public -d 'Print only the section for notifications.cfg, for appending to the file'
 complete -c pvenotify -n "__fish_pvenotify_using_subcommand recipe" -l private -d 'Print only the section for priv/notifications.cfg, for appending to the file'

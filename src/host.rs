@@ -28,6 +28,17 @@ pub fn short_name(node: &str) -> &str {
     node.split('.').next().unwrap_or(node)
 }
 
+/// A Unix epoch as `YYYY-MM-DD HH:MM:SS` in the host's time zone (`TZ` honoured), for
+/// the `timestamp` template helper.
+pub fn local_time(epoch: i64) -> Option<String> {
+    let utc = chrono::DateTime::from_timestamp(epoch, 0)?;
+    Some(
+        utc.with_timezone(&chrono::Local)
+            .format("%F %H:%M:%S")
+            .to_string(),
+    )
+}
+
 /// A regular file with some execute bit set.
 pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -18,5 +18,6 @@ pub mod noise;
 pub mod notification;
 pub mod recipes;
 pub mod redact;
+pub mod render;
 pub mod routing;
 pub mod statefs;

@@ -73,6 +73,21 @@ pub struct Notification {
     /// Seconds since the epoch (UTC).
     pub timestamp: i64,
     pub fields: Fields,
+    /// The HTML part mail targets send.
+    #[serde(skip)]
+    pub html: Html,
+}
+
+/// Where the HTML part of a mail comes from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Html {
+    /// Derived from the body (literal events, forwarded mail).
+    #[default]
+    FromBody,
+    /// Rendered from a template.
+    Rendered(String),
+    /// The template's HTML part could not be rendered; mail targets fail with this.
+    Unavailable(String),
 }
 
 impl Notification {
@@ -92,6 +107,7 @@ impl Notification {
             severity,
             timestamp,
             fields,
+            html: Html::FromBody,
         }
     }
 }

@@ -120,6 +120,19 @@ pub struct Cli {
     )]
     pub sendmail: PathBuf,
 
+    /// Vendor base of the notification templates (its default/ folder holds
+    /// NAME-subject.txt.hbs, NAME-body.txt.hbs and NAME-body.html.hbs); files in
+    /// CONFIG_DIR/notification-templates/default/ override them.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "DIR",
+        env = "PVENOTIFY_TEMPLATE_DIR",
+        default_value = "/usr/share/pve-manager/templates"
+    )]
+    pub template_dir: PathBuf,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -244,8 +257,8 @@ pub enum Command {
 pub struct SendArgs {
     /// Title of the event: the mail subject, the Gotify title. Control characters become
     /// spaces; it must not be empty.
-    #[arg(long, value_name = "TITLE")]
-    pub title: String,
+    #[arg(long, value_name = "TITLE", required_unless_present = "template")]
+    pub title: Option<String>,
 
     /// Body of the event; without --body or --body-file it is read from standard input
     /// unless that is a terminal.
@@ -255,6 +268,24 @@ pub struct SendArgs {
     /// Read the body from FILE ("-" for standard input); at most 4 MiB of UTF-8.
     #[arg(long, value_name = "FILE")]
     pub body_file: Option<PathBuf>,
+
+    /// Render title and bodies from the notification template NAME (such as vzdump),
+    /// as Proxmox VE does, instead of --title and --body.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["title", "body", "body_file"]
+    )]
+    pub template: Option<String>,
+
+    /// The template's data: a JSON object in FILE ("-" for standard input), at most
+    /// 4 MiB. Default: no data besides hostname, fqdn and cluster-name.
+    #[arg(long, value_name = "FILE", requires = "template")]
+    pub data: Option<PathBuf>,
+
+    /// Print the rendered subject, text and HTML of the template and deliver nothing.
+    #[arg(long, requires = "template", conflicts_with_all = ["dry_run", "explain"])]
+    pub preview: bool,
 
     /// Severity of the event: info, notice, warning, error or unknown (any letter case).
     #[arg(long, value_name = "SEVERITY", default_value = "info", value_parser = parse_severity)]

@@ -11,6 +11,7 @@ mod output;
 mod recipe;
 mod run;
 mod send;
+mod template;
 mod test_target;
 mod validate;
 
@@ -151,6 +152,8 @@ pub(crate) struct Host<'a> {
     pub fqdn: String,
     /// The MTA's id for the mail being forwarded, from the environment (Exim's `MESSAGE_ID`).
     pub queue_id: Option<String>,
+    /// Vendor base of the notification templates.
+    pub template_dir: PathBuf,
 }
 
 impl<'a> Host<'a> {
@@ -163,14 +166,21 @@ impl<'a> Host<'a> {
                 (host::short_name(&node).to_string(), node)
             }
         };
-        let (config_dir, sendmail) = if privileged {
+        let (config_dir, sendmail, template_dir) = if privileged {
+            // forward-mail, the only command run privileged, never renders templates; the
+            // vendor base is fixed all the same.
             out.note("elevated privileges: --config-dir, --sendmail, --hostname and the environment are ignored");
             (
                 PathBuf::from("/etc/pve"),
                 PathBuf::from("/usr/sbin/sendmail"),
+                PathBuf::from(template::VENDOR_DIR),
             )
         } else {
-            (cli.config_dir.clone(), cli.sendmail.clone())
+            (
+                cli.config_dir.clone(),
+                cli.sendmail.clone(),
+                cli.template_dir.clone(),
+            )
         };
         Host {
             cli,
@@ -180,6 +190,7 @@ impl<'a> Host<'a> {
             hostname,
             fqdn,
             queue_id,
+            template_dir,
         }
     }
 

@@ -67,7 +67,7 @@ pub(super) fn run(args: &RunArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
         args.severity
     };
     let body = body(args, &finished);
-    let event = Notification::new(
+    let mut event = Notification::new(
         &title,
         body,
         severity,
@@ -79,7 +79,7 @@ pub(super) fn run(args: &RunArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
         explain: args.explain,
         noise: NoiseSettings::from_args(&args.noise),
     };
-    let notified = route_and_deliver(&event, &mode, host, out);
+    let notified = route_and_deliver(&mut event, None, &mode, host, out);
     if notified != ExitStatus::Ok && !(args.dry_run || args.explain) {
         out.error(&format!(
             "the notification about '{name}' failed; the command's output follows"

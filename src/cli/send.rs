@@ -9,31 +9,59 @@ use serde::Serialize;
 use super::args::SendArgs;
 use super::deliver::{ResultJson, deliver_all};
 use super::noise::{self, NoiseSettings};
+use super::template::{self, TraceJson};
 use super::{Host, Output};
 use crate::cli::explain::explain_text;
 use crate::endpoints::{Delivery, Outcome};
 use crate::exit::{self, ExitStatus};
 use crate::matcher::MatcherTrace;
 use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
+use crate::render::Data;
 use crate::routing::{self, Routing, SkipReason, Skipped};
 
 /// Bodies larger than this are refused (exit 65).
 pub const MAX_BODY: u64 = 4 * 1024 * 1024;
 
+/// A templated event's template and data (common data included); rendered once the
+/// targets are known.
+pub(super) struct TemplateJob {
+    name: String,
+    data: Data,
+}
+
 pub(super) fn run(args: &SendArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
-    let event = match build_event(args, host) {
-        Ok(event) => event,
+    let (mut event, job) = match build_event(args, host, out) {
+        Ok(built) => built,
         Err((status, message)) => {
             out.error(&message);
             return status;
         }
     };
+    if let (true, Some(job)) = (args.preview, &job) {
+        return preview(job, host, out);
+    }
     let mode = SendMode {
         dry_run: args.dry_run,
         explain: args.explain,
         noise: NoiseSettings::from_args(&args.noise),
     };
-    route_and_deliver(&event, &mode, host, out)
+    route_and_deliver(&mut event, job, &mode, host, out)
+}
+
+/// `--preview`: render all three parts and print them; nothing is routed or delivered.
+fn preview(job: &TemplateJob, host: &Host<'_>, out: &Output) -> ExitStatus {
+    match template::render_parts(host, &job.name, &job.data, true) {
+        Ok(rendered) => {
+            template::report(out, &job.name, &rendered.trace);
+            template::print_preview(out, &job.name, &rendered);
+            ExitStatus::Ok
+        }
+        Err(failure) => {
+            template::report(out, &job.name, &failure.trace);
+            out.error(&failure.message);
+            ExitStatus::Config
+        }
+    }
 }
 
 /// How an event is to be sent: `send`'s and `run`'s options after the event itself.
@@ -44,8 +72,10 @@ pub(super) struct SendMode<'a> {
 }
 
 /// Loads the configuration, routes `event` and delivers it (or only reports the routing).
+/// A templated event (`job`) gets its title and bodies rendered once the targets are known.
 pub(super) fn route_and_deliver(
-    event: &Notification,
+    event: &mut Notification,
+    job: Option<TemplateJob>,
     mode: &SendMode<'_>,
     host: &Host<'_>,
     out: &Output,
@@ -67,7 +97,7 @@ pub(super) fn route_and_deliver(
     for warning in &routing.warnings {
         out.warning(warning);
     }
-    let status = report_or_deliver(mode, event, &routing, host, out, config);
+    let status = report_or_deliver(mode, event, job, &routing, host, out, config);
     // The process ends right after; freeing a large configuration piece by piece
     // costs more than all routing does.
     std::mem::forget(routing);
@@ -77,7 +107,8 @@ pub(super) fn route_and_deliver(
 
 fn report_or_deliver(
     mode: &SendMode<'_>,
-    event: &Notification,
+    event: &mut Notification,
+    job: Option<TemplateJob>,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
@@ -94,6 +125,19 @@ fn report_or_deliver(
         _ => Vec::new(),
     };
     if mode.explain {
+        // The lookup of every part, as a real send to a mail target would do it.
+        let rendered = job.as_ref().map(|job| {
+            let result = template::render_parts(host, &job.name, &job.data, true);
+            (job.name.as_str(), result)
+        });
+        let trace = rendered.as_ref().map(|(name, result)| match result {
+            Ok(rendered) => (*name, rendered.trace.as_slice(), None),
+            Err(failure) => (
+                *name,
+                failure.trace.as_slice(),
+                Some(failure.message.as_str()),
+            ),
+        });
         if out.is_json() {
             out.json(&ExplainJson {
                 event,
@@ -101,6 +145,7 @@ fn report_or_deliver(
                 selected: &routing.selected,
                 skipped: &routing.skipped,
                 suppressed: &quiet,
+                template: trace.map(|(name, parts, error)| TraceJson { name, parts, error }),
             });
         } else {
             let mut text = explain_text(routing);
@@ -109,6 +154,9 @@ fn report_or_deliver(
                     "noise control: {}\n",
                     noise::quiet_line(target, host.wall_clock())
                 ));
+            }
+            if let Some((name, parts, error)) = trace {
+                text.push_str(&template::trace_text(name, parts, error));
             }
             out.stdout(&text);
         }
@@ -136,11 +184,12 @@ fn report_or_deliver(
         return ExitStatus::Ok;
     }
 
-    deliver(event, routing, host, out, config, mode.noise.as_ref())
+    deliver(event, job, routing, host, out, config, mode.noise.as_ref())
 }
 
 fn deliver(
-    event: &Notification,
+    event: &mut Notification,
+    job: Option<TemplateJob>,
     routing: &Routing,
     host: &Host<'_>,
     out: &Output,
@@ -162,8 +211,28 @@ fn deliver(
     }
 
     let mut warnings = routing.warnings.clone();
-    let outcomes = match noise {
-        Some(noise) => noise::deliver_quietly(
+    let mut unrenderable = None;
+    if let Some(job) = job.filter(|_| !routing.selected.is_empty()) {
+        let html = template::needs_html(config, &routing.selected);
+        let result = template::render_parts(host, &job.name, &job.data, html);
+        // The data is not needed once rendered; delivery has the memory.
+        let TemplateJob { name, data } = job;
+        drop(data);
+        match result {
+            Ok(rendered) => {
+                template::report(out, &name, &rendered.trace);
+                template::apply(event, rendered);
+            }
+            Err(failure) => {
+                template::report(out, &name, &failure.trace);
+                unrenderable = Some(failure.message);
+            }
+        }
+    }
+    let event = &*event;
+    let outcomes = match (noise, &unrenderable) {
+        (_, Some(message)) => template::fail_all(&routing.selected, config, host, out, message),
+        (Some(noise), None) => noise::deliver_quietly(
             event,
             &routing.selected,
             noise,
@@ -172,7 +241,7 @@ fn deliver(
             out,
             &mut warnings,
         ),
-        None => deliver_all(
+        (None, None) => deliver_all(
             &Delivery::event(event),
             &routing.selected,
             config,
@@ -209,15 +278,35 @@ struct ExplainJson<'a> {
     skipped: &'a [Skipped<'a>],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     suppressed: &'a [noise::QuietTarget<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<TraceJson<'a>>,
 }
 
 type Failure = (ExitStatus, String);
 
-fn build_event(args: &SendArgs, host: &Host<'_>) -> Result<Notification, Failure> {
+fn build_event(
+    args: &SendArgs,
+    host: &Host<'_>,
+    out: &Output,
+) -> Result<(Notification, Option<TemplateJob>), Failure> {
     let usage = |message: String| (ExitStatus::Usage, message);
-    let title = clean_title(&args.title);
-    if title.trim().is_empty() {
+    // A templated event gets its title from the subject once it is rendered.
+    let title = clean_title(args.title.as_deref().unwrap_or(""));
+    if args.template.is_none() && title.trim().is_empty() {
         return Err(usage("--title must not be empty".to_string()));
+    }
+    // clap does not enforce `requires` next to the conflicts of --template.
+    if args.template.is_none() && (args.data.is_some() || args.preview) {
+        return Err(usage(
+            "--data and --preview need --template NAME".to_string(),
+        ));
+    }
+    if let Some(name) = &args.template
+        && !template::is_valid_name(name)
+    {
+        return Err(usage(format!(
+            "--template '{name}': a template name has only letters, digits, '-', '_' and '.' and does not start with '.'"
+        )));
     }
     let mut fields = parse_fields(&args.fields).map_err(usage)?;
     if !args.no_hostname && !fields.contains_key("hostname") {
@@ -225,23 +314,33 @@ fn build_event(args: &SendArgs, host: &Host<'_>) -> Result<Notification, Failure
     }
 
     let body = match (&args.body, &args.body_file) {
+        _ if args.template.is_some() => String::new(),
         (Some(body), _) => body.clone(),
         (None, Some(path)) if path == Path::new("-") => read_body_stdin()?,
         (None, Some(path)) => read_body_file(path)?,
         (None, None) if !std::io::stdin().is_terminal() => read_body_stdin()?,
         (None, None) => String::new(),
     };
+    let job = match &args.template {
+        Some(name) => {
+            let (mut data, size) = match &args.data {
+                Some(path) => template::read_data(path).map_err(|m| (ExitStatus::DataErr, m))?,
+                None => (serde_json::Map::new(), 0),
+            };
+            template::add_common_data(host, &mut data, out);
+            Some(TemplateJob {
+                name: name.clone(),
+                data: Data::new(serde_json::Value::Object(data), size),
+            })
+        }
+        None => None,
+    };
     let timestamp = match &args.timestamp {
         Some(text) => parse_timestamp(text).map_err(|m| (ExitStatus::DataErr, m))?,
         None => chrono::Utc::now().timestamp(),
     };
-    Ok(Notification::new(
-        &title,
-        body,
-        args.severity,
-        timestamp,
-        fields,
-    ))
+    let event = Notification::new(&title, body, args.severity, timestamp, fields);
+    Ok((event, job))
 }
 
 /// `KEY=VALUE` pairs: split at the first `=`, the key by the field-name rule, no NUL,

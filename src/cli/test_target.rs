@@ -1,10 +1,15 @@
 //! `test-target NAME`: the fixed test notification to one target, bypassing the matchers.
 
 use super::deliver::{ResultJson, deliver_all};
+use super::template;
 use super::{Host, Output};
 use crate::endpoints::Delivery;
 use crate::exit::{self, ExitStatus};
 use crate::notification::{Fields, Notification, Severity};
+use crate::render::Data;
+
+/// The template test notifications are rendered from.
+const TEST_TEMPLATE: &str = "test";
 
 pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
     let loaded = match host.load_config(out) {
@@ -22,24 +27,38 @@ pub(super) fn run(name: &str, host: &Host<'_>, out: &Output) -> ExitStatus {
         ));
     }
 
-    // As upstream: no fields at all, so templates referring to fields render empty.
-    let event = Notification::new(
-        "Test notification",
-        format!("This is a test of the notification target '{name}'."),
+    // As upstream: no fields at all, so webhook templates referring to fields render
+    // empty; the content is the template `test` with only the target's name as data, so
+    // an admin's override of it is what they see.
+    let mut event = Notification::new(
+        "",
+        String::new(),
         Severity::Info,
         chrono::Utc::now().timestamp(),
         Fields::new(),
     );
-    let mut warnings = Vec::new();
     let names = [name];
-    let outcomes = deliver_all(
-        &Delivery::event(&event),
-        &names,
-        config,
-        host,
-        out,
-        &mut warnings,
-    );
+    let data = Data::new(serde_json::json!({ "target": name }), 0);
+    let html = template::needs_html(config, &names);
+    let mut warnings = Vec::new();
+    let outcomes = match template::render_parts(host, TEST_TEMPLATE, &data, html) {
+        Ok(rendered) => {
+            template::report(out, TEST_TEMPLATE, &rendered.trace);
+            template::apply(&mut event, rendered);
+            deliver_all(
+                &Delivery::event(&event),
+                &names,
+                config,
+                host,
+                out,
+                &mut warnings,
+            )
+        }
+        Err(failure) => {
+            template::report(out, TEST_TEMPLATE, &failure.trace);
+            template::fail_all(&names, config, host, out, &failure.message)
+        }
+    };
     let status = exit::test_target_status(outcomes.first().and_then(|o| o.failure()));
     if out.is_json() {
         out.json(&ResultJson {

@@ -3,13 +3,29 @@
 use serde::Serialize;
 
 use super::args::ValidateArgs;
+use super::template;
 use super::{Host, Output};
 use crate::config::{self, Finding, FindingKind};
 use crate::exit::{self, ExitStatus};
 
 pub(super) fn run(args: &ValidateArgs, host: &Host<'_>, out: &Output) -> ExitStatus {
     let loaded = config::load(&host.config_dir, &host.facts(true));
-    let findings = &loaded.findings;
+    let mut findings = loaded.findings.clone();
+    findings.extend(
+        template::check_overrides(host)
+            .into_iter()
+            .map(|problem| Finding {
+                file: problem.file,
+                line: problem.line,
+                kind: if problem.warning {
+                    FindingKind::Warning
+                } else {
+                    FindingKind::ValidationError
+                },
+                message: problem.message,
+            }),
+    );
+    let findings = &findings;
     let errors = findings.iter().filter(|f| f.is_error()).count();
     let warnings = findings.len() - errors;
     let status = exit::validate_status(errors, warnings, args.strict);

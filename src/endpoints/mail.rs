@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::{DeliveryError, MailSource, OriginalMail};
 use crate::config::{Prop, Users};
+use crate::notification::{Html, Notification};
 
 /// Display name used in `From:` when a target sets no `author`.
 pub const DEFAULT_AUTHOR: &str = "Proxmox VE";
@@ -66,8 +67,10 @@ pub struct MailContent<'a> {
     pub from: &'a str,
     pub recipients: &'a [String],
     pub subject: &'a str,
-    /// The text part; the HTML part is derived from it (`html_body`).
+    /// The text part.
     pub text: &'a str,
+    /// The HTML part; `None` derives it from the text (`html_body`).
+    pub html: Option<&'a str>,
     /// Host part of the `Message-ID`.
     pub message_id_host: &'a str,
 }
@@ -97,8 +100,11 @@ pub fn build_message(content: &MailContent<'_>) -> Result<Message, DeliveryError
             "auto-generated;".to_string(),
         ))
         .multipart(MultiPart::alternative_plain_html(
-            content.text.to_string(),
-            html_body(content.text),
+            crlf_line_ends(content.text),
+            match content.html {
+                Some(html) => crlf_line_ends(html),
+                None => crlf_line_ends(&html_body(content.text)),
+            },
         ))
         .map_err(|e| DeliveryError::configuration(format!("cannot build the mail: {e}")))?;
 
@@ -140,6 +146,7 @@ pub fn build_forwarded(
         recipients,
         subject: original.subject,
         text: "",
+        html: None,
         message_id_host,
     })?;
     let headers = message.headers_mut();
@@ -346,22 +353,34 @@ impl CrlfPieces {
 /// The HTML part of a mail for a plain-text body: the body escaped inside `<pre>`, as
 /// upstream does when no HTML template exists (with its template engine's escaping).
 pub fn html_body(body: &str) -> String {
-    let mut html = String::with_capacity(body.len() + 40);
-    html.push_str("<html><body><pre>");
-    for c in body.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#x27;"),
-            '`' => html.push_str("&#x60;"),
-            '=' => html.push_str("&#x3D;"),
-            c => html.push(c),
+    crate::render::html_from_text(body)
+}
+
+/// The HTML part an event asks for: `None` to derive it from the text; an event whose
+/// HTML template could not be rendered fails mail targets.
+pub fn event_html(event: &Notification) -> Result<Option<&str>, DeliveryError> {
+    match &event.html {
+        Html::FromBody => Ok(None),
+        Html::Rendered(html) => Ok(Some(html)),
+        Html::Unavailable(message) => Err(DeliveryError::configuration(message.clone())),
+    }
+}
+
+/// Text with CRLF line ends, as lettre would make it: handed over this way, lettre has
+/// nothing left to convert, and its own conversion inserts one `\r` at a time, which
+/// takes seconds for a long log (quadratic in its lines).
+fn crlf_line_ends(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(content) if !content.ends_with('\r') => {
+                out.push_str(content);
+                out.push_str("\r\n");
+            }
+            _ => out.push_str(line),
         }
     }
-    html.push_str("</pre></body></html>");
-    html
+    out
 }
 
 fn header_name(name: &'static str) -> HeaderName {
@@ -497,6 +516,7 @@ mod tests {
             recipients: &recipients,
             subject,
             text: body,
+            html: None,
             message_id_host: "pve1.example.com",
         })
         .unwrap();
@@ -575,6 +595,7 @@ mod tests {
                 recipients: &recipients,
                 subject: "s",
                 text: "",
+                html: None,
                 message_id_host: "h",
             })
             .unwrap_err();
@@ -721,6 +742,14 @@ mod tests {
             html_body("a<b>&\"'`=c\nd"),
             "<html><body><pre>a&lt;b&gt;&amp;&quot;&#x27;&#x60;&#x3D;c\nd</pre></body></html>"
         );
+    }
+
+    #[test]
+    fn line_ends_become_crlf_once() {
+        assert_eq!(crlf_line_ends("a\nb\r\nc\n\nü"), "a\r\nb\r\nc\r\n\r\nü");
+        assert_eq!(crlf_line_ends("\n"), "\r\n");
+        assert_eq!(crlf_line_ends(""), "");
+        assert_eq!(crlf_line_ends("\r"), "\r");
     }
 
     #[test]

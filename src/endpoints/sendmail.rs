@@ -79,6 +79,7 @@ impl Endpoint for Sendmail<'_> {
             recipients: &recipients,
             subject: &event.title,
             text: &event.body,
+            html: mail::event_html(event)?,
             message_id_host: &self.context.fqdn,
         })?;
         // The local sendmail interface expects LF line ends.

@@ -138,6 +138,7 @@ impl Endpoint for Smtp<'_> {
                     recipients: &recipients,
                     subject: &event.title,
                     text: &event.body,
+                    html: mail::event_html(event)?,
                     message_id_host: &self.context.fqdn,
                 })?
                 .formatted(),

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# Cost of templates: `send --template vzdump` of a backup job with BENCH_GUESTS guests
+# (default 1000) and a log of BENCH_LOG_BYTES (default 1 MiB), delivered to one target of
+# each kind (sendmail through Postfix, smtp, gotify, webhook on the loopback test
+# services), against the same `send` with a literal title and body: the subject and text
+# the template rendered, so both runs deliver the same content. Reports
+#
+#   time     hyperfine means of both sends; budget: the template costs at most 10 ms more
+#   memory   peak RSS (/usr/bin/time -v, median of BENCH_RSS_RUNS) of both sends and of
+#            `--preview` (rendering alone); budget: the template's extra peak RSS is at most
+#            4x the size of the data file
+#
+# Builds the release binary (or uses PVENOTIFY_BIN), installs hyperfine if missing (as
+# root on Debian), starts the test services if they are not running, writes a Markdown
+# table to bench/results-templates.md and prints it. Environment: BENCH_RUNS (default 30),
+# BENCH_WARMUP (default 3), BENCH_RSS_RUNS (default 5), BENCH_KEEP=1 keeps the scratch
+# directory and the server records of this run, PVENOTIFY_KEEP_SERVICES=1.
+set -euo pipefail
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$bench_dir/.." && pwd)
+cd "$repo"
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'templates.sh: %s\n' "$*" >&2; exit 1; }
+
+runs=${BENCH_RUNS:-30}
+warmup=${BENCH_WARMUP:-3}
+rss_runs=${BENCH_RSS_RUNS:-5}
+guests=${BENCH_GUESTS:-1000}
+log_bytes=${BENCH_LOG_BYTES:-1048576}
+
+# --- 1. binary and tools ----------------------------------------------------------------
+if [[ -n ${PVENOTIFY_BIN:-} ]]; then
+    bin=$PVENOTIFY_BIN
+else
+    log "cargo build --release"
+    cargo build --release --quiet
+    bin="${CARGO_TARGET_DIR:-$repo/target}/release/pvenotify"
+fi
+case $bin in /*) ;; *) bin="$repo/$bin" ;; esac
+[[ -x $bin ]] || die "$bin not found"
+if ! command -v hyperfine >/dev/null 2>&1; then
+    log "installing hyperfine"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q hyperfine >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q hyperfine >/dev/null; }
+fi
+for tool in python3 hyperfine /usr/bin/time; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
+done
+
+services_were_running=0
+if bash tests/services/start.sh --status >/dev/null 2>&1; then services_were_running=1; fi
+if ((services_were_running == 0)); then
+    log "tests/services/install.sh and start.sh"
+    bash tests/services/install.sh >&2
+    bash tests/services/start.sh >&2
+fi
+# shellcheck disable=SC1091
+source "${PVENOTIFY_SERVICES_DIR:-/tmp/pvenotify-services}/env.sh"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-bench-templates.XXXXXX")
+mark="pvenotify-bench-tpl-$(date +%s)-$$"
+
+purge_records() {
+    python3 - "$PVENOTIFY_TEST_MAIL_DIR" "$PVENOTIFY_TEST_HTTP_DIR" "$mark" <<'PY' || true
+import json, os, sys
+mail_dir, http_dir, mark = sys.argv[1:]
+removed = 0
+for d in (mail_dir, http_dir):
+    for name in sorted(os.listdir(d)):
+        if not name.endswith(".json"):
+            continue
+        path = os.path.join(d, name)
+        try:
+            with open(path) as f:
+                rec = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if mark not in rec.get("path", "") and not any(mark in r for r in rec.get("rcpt_tos", [])):
+            continue
+        os.remove(path)
+        if rec.get("eml"):
+            try:
+                os.remove(os.path.join(d, rec["eml"]))
+            except OSError:
+                pass
+        removed += 1
+print("==> removed %d records of this run" % removed, file=sys.stderr)
+PY
+}
+
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+cleanup() {
+    local rc=$?
+    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        log "kept: $work; server records with marker $mark"
+    else
+        purge_records
+        rm -rf "$work"
+    fi
+    if ((services_were_running == 0)) && [[ ${PVENOTIFY_KEEP_SERVICES:-0} != 1 ]]; then
+        bash tests/services/stop.sh >&2 || true
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+
+# --- 2. configuration: one target of each kind ------------------------------------------
+cfg="$work/config"
+mkdir -p "$cfg/priv"
+b64() { printf '%s' "$1" | base64 -w0; }
+cat >"$cfg/notifications.cfg" <<EOF
+sendmail: local
+	mailto $mark-sendmail@example.com
+	from-address pve@example.com
+
+smtp: relay
+	server $PVENOTIFY_TEST_HOST
+	port $PVENOTIFY_TEST_SMTP_PLAIN_PORT
+	mode insecure
+	mailto $mark-smtp@example.com
+	from-address pve@example.com
+
+gotify: phone
+	server http://$PVENOTIFY_TEST_HOST:$PVENOTIFY_TEST_HTTP_PORT/$mark
+
+webhook: chat
+	method post
+	url http://$PVENOTIFY_TEST_HOST:$PVENOTIFY_TEST_HTTP_PORT/$mark/hook
+	header name=Content-Type,value=$(b64 'application/json')
+	body $(b64 '{"title": "{{ escape title }}", "text": "{{ escape message }}"}')
+
+matcher: default-matcher
+	disable true
+
+matcher: all
+	target local
+	target relay
+	target phone
+	target chat
+EOF
+printf 'gotify: phone\n\ttoken %s\n' "$PVENOTIFY_TEST_GOTIFY_TOKEN" >"$cfg/priv/notifications.cfg"
+chmod 600 "$cfg/priv/notifications.cfg"
+
+# --- 3. data: a backup job of $guests guests with a log of $log_bytes bytes ---------------
+python3 - "$work/data.json" "$guests" "$log_bytes" <<'PY'
+import json, sys
+path, guests, log_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rows = [{"vmid": str(100 + i), "name": "guest-%d" % i, "status": "ok" if i % 50 else "err",
+         "time": 30 + i * 7 % 3600, "size": (i + 1) * 123456789,
+         "filename": "/mnt/pve/backup/dump/vzdump-qemu-%d-2024_06_07-22_30_02.vma.zst" % (100 + i)}
+        for i in range(guests)]
+line = "INFO: %s transferred 1.00 GiB of 32.00 GiB (3%%) in 10s, read: 102.4 MiB/s <ok> & 'done'\n"
+log, n = [], 0
+while n < log_bytes:
+    l = line % ("guest-%d" % (len(log) % max(guests, 1)))
+    log.append(l)
+    n += len(l)
+data = {
+    "status-text": "backup failed",
+    "error": "job errors",
+    "total-time": sum(r["time"] for r in rows),
+    "total-size": sum(r["size"] for r in rows),
+    "guest-table": {"schema": {"columns": [
+        {"label": "VMID", "id": "vmid"}, {"label": "Name", "id": "name"},
+        {"label": "Status", "id": "status"},
+        {"label": "Time", "id": "time", "renderer": "duration"},
+        {"label": "Size", "id": "size", "renderer": "human-bytes"},
+        {"label": "Filename", "id": "filename"}]}, "data": rows},
+    "logs": "".join(log)[:log_bytes],
+}
+with open(path, "w") as f:
+    json.dump(data, f)
+PY
+data_bytes=$(stat -c %s "$work/data.json")
+
+# The literal twin: title and body exactly as the template renders them.
+"$bin" --config-dir "$cfg" --hostname pve1 --output-format json \
+    send --template vzdump --data "$work/data.json" --preview >"$work/preview.json"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+with open(work + "/preview.json") as f:
+    p = json.load(f)
+open(work + "/title.txt", "w").write(p["subject"])
+open(work + "/body.txt", "w").write(p["text"])
+PY
+title=$(cat "$work/title.txt")
+
+common=(--config-dir "$cfg" --hostname pve1 --sendmail "$PVENOTIFY_TEST_SENDMAIL")
+template_cmd=("$bin" "${common[@]}" send --severity error --template vzdump --data "$work/data.json")
+literal_cmd=("$bin" "${common[@]}" send --severity error --title "$title" --body-file "$work/body.txt")
+preview_cmd=("$bin" "${common[@]}" send --template vzdump --data "$work/data.json" --preview)
+
+log "checking both sends deliver to all four targets"
+for cmd in template_cmd literal_cmd; do
+    declare -n c=$cmd
+    out=$("${c[@]}" 2>&1) || die "$cmd failed: $out"
+    [[ $(grep -c ': delivered$' <<<"$out") == 4 ]] || die "$cmd: not delivered to all targets: $out"
+done
+
+# --- 4. time --------------------------------------------------------------------------
+quote() { printf '%q ' "$@"; }
+log "hyperfine ($runs runs each)"
+hyperfine --runs "$runs" --warmup "$warmup" --style basic --export-json "$work/hyperfine.json" \
+    -n template "$(quote "${template_cmd[@]}")" \
+    -n literal "$(quote "${literal_cmd[@]}")" \
+    -n preview "$(quote "${preview_cmd[@]}") >/dev/null" >&2
+
+# --- 5. memory ------------------------------------------------------------------------
+peak_kib() {
+    local -n c=$1
+    local i values=()
+    for ((i = 0; i < rss_runs; i++)); do
+        values+=("$(/usr/bin/time -v "${c[@]}" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ {print $2}')")
+    done
+    printf '%s\n' "${values[@]}" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
+}
+log "peak RSS ($rss_runs runs each)"
+rss_template=$(peak_kib template_cmd)
+rss_literal=$(peak_kib literal_cmd)
+rss_preview=$(peak_kib preview_cmd)
+
+# --- 6. report ------------------------------------------------------------------------
+python3 - "$work/hyperfine.json" "$data_bytes" "$rss_template" "$rss_literal" "$rss_preview" \
+    "$guests" "$log_bytes" "$(nproc)" "$("$bin" --version)" >"$bench_dir/results-templates.md" <<'PY'
+import json, sys
+hf, data_bytes, rss_t, rss_l, rss_p, guests, log_bytes, cpus, version = sys.argv[1:]
+data_bytes, rss_t, rss_l, rss_p = int(data_bytes), int(rss_t), int(rss_l), int(rss_p)
+res = {r["command"]: r for r in json.load(open(hf))["results"]}
+ms = lambda name: res[name]["mean"] * 1000
+sd = lambda name: res[name]["stddev"] * 1000
+extra_ms = ms("template") - ms("literal")
+extra_kib = rss_t - rss_l
+budget_kib = 4 * data_bytes / 1024
+print("# Template benchmark (bench/templates.sh)\n")
+print(f"{version}, {cpus} CPUs. `send --template vzdump`: {guests} guests, a {int(log_bytes)//1024} KiB log, "
+      f"data file {data_bytes/1024:.0f} KiB; one sendmail (Postfix), smtp, gotify and webhook target each; "
+      "the literal send delivers the same subject and text.\n")
+print("| run | mean | ± | peak RSS |")
+print("|---|---:|---:|---:|")
+print(f"| send --template | {ms('template'):.1f} ms | {sd('template'):.1f} ms | {rss_t/1024:.1f} MiB |")
+print(f"| send --title --body-file (same content) | {ms('literal'):.1f} ms | {sd('literal'):.1f} ms | {rss_l/1024:.1f} MiB |")
+print(f"| send --template --preview (render only) | {ms('preview'):.1f} ms | {sd('preview'):.1f} ms | {rss_p/1024:.1f} MiB |")
+print()
+ok_t = "within" if extra_ms <= 10 else "OVER"
+ok_m = "within" if extra_kib <= budget_kib else "OVER"
+print(f"- time: the template costs {extra_ms:+.1f} ms over the literal send ({ok_t} the 10 ms budget)")
+print(f"- memory: {extra_kib/1024:+.1f} MiB peak RSS over the literal send, budget 4 x data = "
+      f"{budget_kib/1024:.1f} MiB ({ok_m})")
+PY
+cat "$bench_dir/results-templates.md"

@@ -1,0 +1,319 @@
+//! Notification templates (templates.md): Handlebars rendering of a template's subject,
+//! text and HTML parts from JSON data as Proxmox VE renders them, the helpers
+//! (`helpers`, `table`), the override → vendor → built-in lookup (`lookup`, `builtin`)
+//! and the static checks `validate` runs on override files (`check`). Pure: template
+//! files come in through a loader, local time through a function, both from the caller.
+
+pub mod builtin;
+pub mod check;
+pub mod data;
+pub mod helpers;
+pub mod lookup;
+pub mod table;
+
+use handlebars::{Context, Handlebars, RenderError, RenderErrorReason};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use lookup::{PartTrace, Rendered, TemplateFiles, Tier, render_template};
+
+/// Formats a Unix epoch as local `YYYY-MM-DD HH:MM:SS`; `None` when out of range. The
+/// caller supplies the host's time zone.
+pub type LocalTime = fn(i64) -> Option<String>;
+
+/// The parts a template has, each its own file `NAME-SUFFIX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    Subject,
+    Text,
+    Html,
+}
+
+impl Part {
+    pub const ALL: [Part; 3] = [Part::Subject, Part::Text, Part::Html];
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Part::Subject => "subject.txt.hbs",
+            Part::Text => "body.txt.hbs",
+            Part::Html => "body.html.hbs",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Subject => "subject",
+            Part::Text => "text",
+            Part::Html => "html",
+        }
+    }
+
+    /// `NAME-SUFFIX`, the file of this part of template `template`.
+    pub fn file_name(self, template: &str) -> String {
+        format!("{template}-{}", self.suffix())
+    }
+}
+
+/// Which rendering of `table` and `object` a template gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavour {
+    Text,
+    Html,
+}
+
+/// How one template file is rendered (templates.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// No escaping, text flavour, every `\n` becomes a space.
+    Subject,
+    /// No escaping, text flavour.
+    Text,
+    /// HTML escaping of `{{x}}`, HTML flavour.
+    Html,
+    /// Rendered as text, then escaped as a whole inside `<pre>`.
+    HtmlFromText,
+}
+
+/// Template data as the engine holds it; built once per event and shared by all parts.
+pub struct Data {
+    context: Context,
+    /// About how large the data is as text; bodies are reserved that much up front, so
+    /// that a large log is not copied through a series of doubling buffers.
+    size_hint: usize,
+}
+
+impl Data {
+    pub fn new(value: Value, size_hint: usize) -> Self {
+        Data {
+            context: Context::from(value),
+            size_hint,
+        }
+    }
+}
+
+/// A fresh engine per render, as upstream: non-strict, the escaping and helpers of `mode`.
+fn engine(mode: Mode, local_time: LocalTime) -> Handlebars<'static> {
+    let mut engine = Handlebars::new();
+    engine.set_strict_mode(false);
+    let (escape, flavour): (fn(&str) -> String, Flavour) = match mode {
+        Mode::Html => (escape_html, Flavour::Html),
+        Mode::Subject | Mode::Text | Mode::HtmlFromText => (handlebars::no_escape, Flavour::Text),
+    };
+    engine.register_escape_fn(escape);
+    helpers::register(&mut engine, local_time);
+    table::register(&mut engine, flavour, local_time);
+    engine
+}
+
+/// Renders one template text; the error is one line (`line L, column C: reason`).
+pub fn render(
+    template: &str,
+    data: &Data,
+    mode: Mode,
+    local_time: LocalTime,
+) -> Result<String, String> {
+    let capacity = match mode {
+        Mode::Subject => template.len(),
+        _ => template.len() + data.size_hint,
+    };
+    let mut buffer = Vec::with_capacity(capacity);
+    engine(mode, local_time)
+        .render_template_with_context_to_write(template, &data.context, &mut buffer)
+        .map_err(|e| describe(&e))?;
+    // Every piece the engine writes is a &str, so this does not fail.
+    let rendered = String::from_utf8(buffer).map_err(|e| e.to_string())?;
+    Ok(match mode {
+        Mode::Subject => rendered.replace('\n', " "),
+        Mode::Text | Mode::Html => rendered,
+        Mode::HtmlFromText => html_from_text(&rendered),
+    })
+}
+
+/// A text body as HTML: escaped as Handlebars escapes and wrapped in `<pre>`. This is
+/// also the HTML part of events with a literal body.
+pub fn html_from_text(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + text.len() / 16 + 40);
+    html.push_str("<html><body><pre>");
+    push_escaped(&mut html, text);
+    html.push_str("</pre></body></html>");
+    html
+}
+
+/// Handlebars' HTML escaping (`& < > " ' ` =`), byte for byte as `handlebars::html_escape`
+/// but into a buffer reserved up front.
+pub fn escape_html(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + text.len() / 16);
+    push_escaped(&mut html, text);
+    html
+}
+
+fn push_escaped(html: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#x27;"),
+            '`' => html.push_str("&#x60;"),
+            '=' => html.push_str("&#x3D;"),
+            c => html.push(c),
+        }
+    }
+}
+
+/// One line saying where and what went wrong; the engine's own text for syntax errors
+/// spans several lines with a source excerpt.
+pub fn describe(error: &RenderError) -> String {
+    let (reason, position) = match error.reason() {
+        RenderErrorReason::TemplateError(syntax) => (syntax.reason().to_string(), syntax.pos()),
+        reason => (reason.to_string(), error.line_no.zip(error.column_no)),
+    };
+    let reason = crate::redact::one_line(&reason, crate::redact::QUOTE_LIMIT);
+    match position {
+        Some((line, column)) => format!("line {line}, column {column}: {reason}"),
+        None => reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn utc(epoch: i64) -> Option<String> {
+        chrono::DateTime::from_timestamp(epoch, 0).map(|t| t.format("%F %H:%M:%S").to_string())
+    }
+
+    fn run(template: &str, data: Value, mode: Mode) -> Result<String, String> {
+        render(template, &Data::new(data, 0), mode, utc)
+    }
+
+    #[test]
+    fn html_escapes_data_but_not_triple_braces() {
+        let data = json!({"x": "<script>&\"'`="});
+        assert_eq!(
+            run("{{x}}|{{{x}}}", data.clone(), Mode::Html).unwrap(),
+            "&lt;script&gt;&amp;&quot;&#x27;&#x60;&#x3D;|<script>&\"'`="
+        );
+        assert_eq!(
+            run("{{x}}", data.clone(), Mode::Text).unwrap(),
+            "<script>&\"'`="
+        );
+        assert_eq!(
+            run("{{x}}", data.clone(), Mode::Subject).unwrap(),
+            "<script>&\"'`="
+        );
+        assert_eq!(
+            run("<b>{{x}}</b>", data, Mode::HtmlFromText).unwrap(),
+            "<html><body><pre>&lt;b&gt;&lt;script&gt;&amp;&quot;&#x27;&#x60;&#x3D;&lt;/b&gt;</pre></body></html>"
+        );
+    }
+
+    #[test]
+    fn subject_newlines_become_spaces_and_nothing_is_trimmed() {
+        assert_eq!(
+            run("Backup {{s}}\n", json!({"s": "a\nb"}), Mode::Subject).unwrap(),
+            "Backup a b "
+        );
+        assert_eq!(run("", json!({}), Mode::Subject).unwrap(), "");
+        assert_eq!(run("x\n", json!({}), Mode::Text).unwrap(), "x\n");
+    }
+
+    #[test]
+    fn missing_variables_render_empty() {
+        assert_eq!(
+            run(
+                "[{{nope}}][{{a.b.c}}][{{#if nope}}x{{/if}}]",
+                json!({"a": 1}),
+                Mode::Text
+            )
+            .unwrap(),
+            "[][][]"
+        );
+    }
+
+    #[test]
+    fn plain_values_render_as_handlebars_does() {
+        let data = json!({"arr": ["a", "b"], "obj": {"k": 1}, "f": 1.0, "n": null, "t": true});
+        assert_eq!(
+            run("{{arr}}|{{obj}}|{{f}}|{{n}}|{{t}}", data, Mode::Text).unwrap(),
+            "[a, b]|[object]|1.0||true"
+        );
+    }
+
+    #[test]
+    fn helpers_in_templates() {
+        let data = json!({"size": 1536, "t": 3725, "e": 0, "a": 1, "b": 4});
+        assert_eq!(
+            run(
+                "{{human-bytes size}} {{duration t}} {{timestamp e}} {{relative-percentage a b}} {{relative-percentage a 0}} {{human-bytes missing}} {{timestamp missing}}",
+                data.clone(),
+                Mode::Text
+            )
+            .unwrap(),
+            "1.5 KiB 1h 2m 5s 1970-01-01 00:00:00 25.00% - ERROR ERROR"
+        );
+        // relative-percentage with a non-number fails the render (next candidate).
+        assert!(run("{{relative-percentage \"1\" b}}", data.clone(), Mode::Text).is_err());
+        assert!(run("{{relative-percentage a}}", data.clone(), Mode::Text).is_err());
+        assert!(run("{{human-bytes}}", data.clone(), Mode::Text).is_err());
+        // object is not escaped, even in HTML.
+        assert_eq!(
+            run("{{object x}}", json!({"x": "<"}), Mode::Html).unwrap(),
+            "\n<pre>\"<\"\n</pre>\n"
+        );
+        assert_eq!(
+            run("{{object x}}", json!({"x": {"a": 1}}), Mode::Text).unwrap(),
+            "\n{\n  \"a\": 1\n}\n"
+        );
+    }
+
+    #[test]
+    fn table_flavour_follows_the_part() {
+        let data = json!({"t": {"schema": {"columns": [{"label": "A", "id": "a"}]}, "data": [{"a": "<"}]}});
+        assert_eq!(
+            run("{{table t}}", data.clone(), Mode::Text).unwrap(),
+            "A    \n<    \n"
+        );
+        assert!(
+            run("{{table t}}", data.clone(), Mode::Html)
+                .unwrap()
+                .contains("<td style=\"border: 1px solid\">&lt;</td>")
+        );
+        // html-from-text renders the text table and escapes it as a whole.
+        assert_eq!(
+            run("{{table t}}", data, Mode::HtmlFromText).unwrap(),
+            "<html><body><pre>A    \n&lt;    \n</pre></body></html>"
+        );
+        assert!(run("{{table x}}", json!({}), Mode::Text).is_err());
+    }
+
+    #[test]
+    fn syntax_errors_say_where() {
+        let err = run("a\n{{#if x}}b", json!({}), Mode::Text).unwrap_err();
+        assert!(err.starts_with("line "), "{err}");
+        assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn webhook_helpers_are_not_available() {
+        assert!(run("{{json x}}", json!({"x": 1}), Mode::Text).is_err());
+        assert!(run("{{url-encode x}}", json!({"x": "a"}), Mode::Text).is_err());
+    }
+
+    #[test]
+    fn escaping_is_handlebars_own() {
+        let text = "<a href=\"x\">'&'`=</a> ü";
+        assert_eq!(escape_html(text), handlebars::html_escape(text));
+    }
+
+    #[test]
+    fn literal_body_html() {
+        assert_eq!(
+            html_from_text("a<b>&\"'`=c\nd"),
+            "<html><body><pre>a&lt;b&gt;&amp;&quot;&#x27;&#x60;&#x3D;c\nd</pre></body></html>"
+        );
+    }
+}
