@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use super::DeliveryError;
 use super::http::Secrets;
 use crate::notification::Notification;
+use crate::render::{self, helpers::first_param};
 
 /// The data every webhook template sees: `title`, `message`, `severity`, `timestamp`,
 /// `fields` and `secrets`, and pvenotify's `id` (a UUID per event, for transaction ids
@@ -85,34 +86,14 @@ impl Renderer {
             .map_err(|error| {
                 DeliveryError::configuration(secrets.mask(&format!(
                     "failed to render webhook {part}: {}",
-                    describe(&error)
+                    render::describe(&error)
                 )))
             })
     }
 }
 
-/// One line saying where and what went wrong; the engine's own text for template syntax
-/// errors spans several lines with a source excerpt.
-fn describe(error: &RenderError) -> String {
-    let (reason, position) = match error.reason() {
-        RenderErrorReason::TemplateError(syntax) => (syntax.reason().to_string(), syntax.pos()),
-        reason => (reason.to_string(), error.line_no.zip(error.column_no)),
-    };
-    let reason = crate::redact::one_line(&reason, crate::redact::QUOTE_LIMIT);
-    match position {
-        Some((line, column)) => format!("line {line}, column {column}: {reason}"),
-        None => reason,
-    }
-}
-
-fn param<'a>(h: &'a Helper<'_>, helper: &'static str) -> Result<&'a Value, RenderError> {
-    h.param(0)
-        .map(|p| p.value())
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(helper, 0).into())
-}
-
 fn string_param<'a>(h: &'a Helper<'_>, helper: &'static str) -> Result<&'a str, RenderError> {
-    param(h, helper)?.as_str().ok_or_else(|| {
+    first_param(h, helper)?.as_str().ok_or_else(|| {
         RenderErrorReason::Other(format!("helper {helper} needs a string argument")).into()
     })
 }
@@ -135,7 +116,7 @@ fn json_helper(
     _: &mut RenderContext<'_, '_>,
     out: &mut dyn Output,
 ) -> HelperResult {
-    out.write(&to_json(param(h, "json")?))?;
+    out.write(&to_json(first_param(h, "json")?))?;
     Ok(())
 }
 
