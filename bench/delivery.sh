@@ -16,41 +16,25 @@
 #
 # Installs the test services (tests/services/install.sh; as root when packages are
 # missing) and hyperfine if needed, starts the services (idempotent), builds the release
-# binary, writes a Markdown table to bench/results-delivery.md and prints it.
-# About 30 s on 2 cores after the build.
+# binary (BENCH_BIN=path measures that binary instead), writes a Markdown table to
+# bench/results-delivery.md and prints it. About 30 s on 2 cores after the build.
 #
 # Environment: BENCH_KEEP=1 keeps the scratch directory and the records of this run in the
 # services' mail/ and http/ directories (by default they are deleted at the end);
 # BENCH_RUNS (default 50) and BENCH_WARMUP (default 5) per command;
 # PVENOTIFY_KEEP_SERVICES=1 leaves services running that this script started.
 set -euo pipefail
-
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$bench_dir/.." && pwd)
-cd "$repo"
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'delivery.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 runs=${BENCH_RUNS:-50}
 warmup=${BENCH_WARMUP:-5}
 
 # --- 1. binary --------------------------------------------------------------------------
-log "cargo build --release"
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-$repo/target}/release/pvenotify"
-case $bin in /*) ;; *) bin="$repo/$bin" ;; esac
-[[ -x $bin ]] || die "$bin not found after build"
+release_binary
 
 # --- 2. tools and test services ---------------------------------------------------------
-if ! command -v hyperfine >/dev/null 2>&1; then
-    log "installing hyperfine"
-    export DEBIAN_FRONTEND=noninteractive
-    if ! apt-get install -y -q hyperfine >/dev/null; then
-        apt-get update -q >/dev/null
-        apt-get install -y -q hyperfine >/dev/null
-    fi
-fi
+ensure_hyperfine
 log "tests/services/install.sh"
 bash tests/services/install.sh >&2
 for tool in python3 hyperfine curl swaks; do
@@ -78,53 +62,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-bench-delivery.XXXXXX")
 # the services' directories from those of anybody else using the services meanwhile.
 mark="pvenotify-bench-$(date +%s)-$$"
 
-purge_records() {
-    python3 - "$PVENOTIFY_TEST_MAIL_DIR" "$PVENOTIFY_TEST_HTTP_DIR" "$mark" <<'PY' || true
-import json, os, sys
-mail_dir, http_dir, mark = sys.argv[1:]
-removed = 0
-for d in (mail_dir, http_dir):
-    for name in sorted(os.listdir(d)):
-        if not name.endswith(".json"):
-            continue
-        path = os.path.join(d, name)
-        try:
-            with open(path) as f:
-                rec = json.load(f)
-        except (OSError, ValueError):
-            continue
-        mine = mark in rec.get("path", "") or any(mark in r for r in rec.get("rcpt_tos", []))
-        if not mine:
-            continue
-        # the .json first: readers take a record from its .json, so none sees half of one
-        os.remove(path)
-        if rec.get("eml"):
-            try:
-                os.remove(os.path.join(d, rec["eml"]))
-            except OSError:
-                pass
-        removed += 1
-print("==> removed %d records of this run from %s and %s" % (removed, mail_dir, http_dir),
-      file=sys.stderr)
-PY
-}
-
-# shellcheck disable=SC2317  # invoked by the EXIT trap
-cleanup() {
-    local rc=$?
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        log "kept: scratch directory $work; server records of this run (marker $mark)"
-    else
-        purge_records
-        rm -rf "$work"
-    fi
-    if ((services_were_running == 0)) && [[ ${PVENOTIFY_KEEP_SERVICES:-0} != 1 ]]; then
-        log "stopping the test services this script started"
-        bash tests/services/stop.sh >&2 || true
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+trap 'services_cleanup "$work" "$mark" "$services_were_running"' EXIT
 
 # --- 3. configuration -------------------------------------------------------------------
 cfg="$work/config"

@@ -4,22 +4,13 @@
 # message. Starts its own SMTP server (tests/services/smtp_server.py, no size limit) on a
 # free port in a scratch directory. Writes bench/results-forward-smtp.md.
 #   FORWARD_SMTP_MIB=200   size of the mail
-#   PVENOTIFY_BIN=path     measure this binary instead of building the release one
+#   BENCH_BIN=path         measure this binary instead of building the release one
 set -euo pipefail
-
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$bench_dir/.." && pwd)
-cd "$repo"
-log() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mib=${FORWARD_SMTP_MIB:-200}
 
-if [ -n "${PVENOTIFY_BIN:-}" ]; then
-    bin=$PVENOTIFY_BIN
-else
-    log "cargo build --release"
-    cargo build --release --quiet
-    bin="$repo/target/release/pvenotify"
-fi
+release_binary
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-forward-smtp.XXXXXX")
 server_pid=

@@ -2,22 +2,14 @@
 # Benchmark of `pvenotify forward-mail`: a 20 MiB mail (wall time and peak RSS, target
 # RSS <= 4x the message size) and a typical 5 KiB cron mail against the /bin/true floor.
 # The mail goes to one sendmail target whose program only reads its input, so what is
-# measured is pvenotify itself. Writes bench/results-forward.md.
+# measured is pvenotify itself. Writes bench/results-forward.md. Builds the release binary,
+# or measures BENCH_BIN=path; installs hyperfine if missing (as root on Debian).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$bench_dir/.." && pwd)
-cd "$repo"
-log() { printf '==> %s\n' "$*" >&2; }
-
-log "cargo build --release"
-cargo build --release --quiet
-bin="$repo/target/release/pvenotify"
-if ! command -v hyperfine >/dev/null 2>&1; then
-    log "installing hyperfine"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q hyperfine >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q hyperfine >/dev/null; }
-fi
+release_binary
+ensure_hyperfine
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-forward-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -11,27 +11,14 @@
 # quick check. The state lives in a scratch directory under TMPDIR (default /tmp); its file
 # system is printed, because the record's fsync costs what that file system makes it cost.
 set -euo pipefail
-
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$bench_dir/.." && pwd)
-cd "$repo"
-log() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 keys=${BENCH_KEYS:-10000}
 output_mib=${BENCH_OUTPUT_MIB:-1024}
 runs=${BENCH_RUNS:-200}
 
-if [[ -n ${BENCH_BIN:-} ]]; then
-    bin=$BENCH_BIN # e.g. target/debug/pvenotify for a quick check of the script itself
-else
-    log "cargo build --release"
-    cargo build --release --quiet
-    bin="$repo/target/release/pvenotify"
-fi
-if ! command -v hyperfine >/dev/null 2>&1; then
-    log "installing hyperfine"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q hyperfine >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q hyperfine >/dev/null; }
-fi
+release_binary
+ensure_hyperfine
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-noise-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -10,19 +10,14 @@
 #            `--preview` (rendering alone); budget: the template's extra peak RSS is at most
 #            4x the size of the data file
 #
-# Builds the release binary (or uses PVENOTIFY_BIN), installs hyperfine if missing (as
+# Builds the release binary (or uses BENCH_BIN), installs hyperfine if missing (as
 # root on Debian), starts the test services if they are not running, writes a Markdown
 # table to bench/results-templates.md and prints it. Environment: BENCH_RUNS (default 30),
 # BENCH_WARMUP (default 3), BENCH_RSS_RUNS (default 5), BENCH_KEEP=1 keeps the scratch
 # directory and the server records of this run, PVENOTIFY_KEEP_SERVICES=1.
 set -euo pipefail
-
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$bench_dir/.." && pwd)
-cd "$repo"
-
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'templates.sh: %s\n' "$*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 runs=${BENCH_RUNS:-30}
 warmup=${BENCH_WARMUP:-3}
@@ -31,20 +26,8 @@ guests=${BENCH_GUESTS:-1000}
 log_bytes=${BENCH_LOG_BYTES:-1048576}
 
 # --- 1. binary and tools ----------------------------------------------------------------
-if [[ -n ${PVENOTIFY_BIN:-} ]]; then
-    bin=$PVENOTIFY_BIN
-else
-    log "cargo build --release"
-    cargo build --release --quiet
-    bin="${CARGO_TARGET_DIR:-$repo/target}/release/pvenotify"
-fi
-case $bin in /*) ;; *) bin="$repo/$bin" ;; esac
-[[ -x $bin ]] || die "$bin not found"
-if ! command -v hyperfine >/dev/null 2>&1; then
-    log "installing hyperfine"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q hyperfine >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q hyperfine >/dev/null; }
-fi
+release_binary
+ensure_hyperfine
 for tool in python3 hyperfine /usr/bin/time; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is required"
 done
@@ -62,49 +45,7 @@ source "${PVENOTIFY_SERVICES_DIR:-/tmp/pvenotify-services}/env.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-bench-templates.XXXXXX")
 mark="pvenotify-bench-tpl-$(date +%s)-$$"
 
-purge_records() {
-    python3 - "$PVENOTIFY_TEST_MAIL_DIR" "$PVENOTIFY_TEST_HTTP_DIR" "$mark" <<'PY' || true
-import json, os, sys
-mail_dir, http_dir, mark = sys.argv[1:]
-removed = 0
-for d in (mail_dir, http_dir):
-    for name in sorted(os.listdir(d)):
-        if not name.endswith(".json"):
-            continue
-        path = os.path.join(d, name)
-        try:
-            with open(path) as f:
-                rec = json.load(f)
-        except (OSError, ValueError):
-            continue
-        if mark not in rec.get("path", "") and not any(mark in r for r in rec.get("rcpt_tos", [])):
-            continue
-        os.remove(path)
-        if rec.get("eml"):
-            try:
-                os.remove(os.path.join(d, rec["eml"]))
-            except OSError:
-                pass
-        removed += 1
-print("==> removed %d records of this run" % removed, file=sys.stderr)
-PY
-}
-
-# shellcheck disable=SC2317  # invoked by the EXIT trap
-cleanup() {
-    local rc=$?
-    if [[ ${BENCH_KEEP:-0} == 1 ]]; then
-        log "kept: $work; server records with marker $mark"
-    else
-        purge_records
-        rm -rf "$work"
-    fi
-    if ((services_were_running == 0)) && [[ ${PVENOTIFY_KEEP_SERVICES:-0} != 1 ]]; then
-        bash tests/services/stop.sh >&2 || true
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
+trap 'services_cleanup "$work" "$mark" "$services_were_running"' EXIT
 
 # --- 2. configuration: one target of each kind ------------------------------------------
 cfg="$work/config"
