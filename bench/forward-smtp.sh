@@ -15,7 +15,12 @@ release_binary
 work=$(mktemp -d "${TMPDIR:-/tmp}/pvenotify-forward-smtp.XXXXXX")
 server_pid=
 cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    # wait reports the server's SIGTERM (143): under set -e that must not end the trap
+    # before the scratch directory is gone, nor become the script's exit status
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
