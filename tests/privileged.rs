@@ -28,8 +28,16 @@ impl SetuidCopy {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         let copy = dir.join("pvenotify-forward-mail");
-        std::fs::copy(assert_cmd::cargo::cargo_bin("pvenotify"), &copy).unwrap();
-        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
+        // Copied by a child process: a file this multi-threaded test process held open for
+        // writing could be inherited by another test's fork for a moment, and executing it
+        // would then fail with "Text file busy".
+        let status = Command::new("install")
+            .args(["-m", "4755", "-o", "root", "-g", "root"])
+            .arg(assert_cmd::cargo::cargo_bin("pvenotify"))
+            .arg(&copy)
+            .status()
+            .expect("install (coreutils)");
+        assert!(status.success(), "install of the set-uid copy failed");
         SetuidCopy { dir }
     }
 
