@@ -1,6 +1,8 @@
 //! Noise control while sending (noise.md §1–2): reads and locks the record of the dedup key,
-//! suppresses or delivers per target, writes what happened, and prunes old records now and
-//! then. An unusable state costs one warning and never a notification.
+//! decides per target, has the event prepared once per note of suppressed ones (the note in
+//! its text and HTML part, for a template also in its data), suppresses or delivers, writes
+//! what happened, and prunes old records now and then. An unusable state costs one warning
+//! and never a notification.
 
 use std::borrow::Cow;
 use std::path::Path;
