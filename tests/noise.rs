@@ -1,8 +1,9 @@
 //! `send --dedup-key/--cooldown` end to end (noise.md §1–2), delivering to the webhook mock
 //! and the SMTP server of the test services and counting what arrived there: suppression
 //! inside and after the cooldown, the count in the next delivery, severity changes, per
-//! target records, dry-run leaving the state alone, concurrent runs, unusable state and a
-//! run killed while it holds a record.
+//! target records, dry-run leaving the state alone, concurrent runs, unusable state, a
+//! run killed while it holds a record, and templated events (the note in the text and HTML
+//! part, the count and time in the template data, one rendering per note).
 //!
 //! `PVENOTIFY_TEST_NOW` (a test-only override of the wall clock that noise control reads)
 //! steps past a cooldown without sleeping; one test uses the real clock.
@@ -303,6 +304,200 @@ fn each_target_has_its_own_record_and_failures_start_no_cooldown() {
         "{text}"
     );
     assert!(!text.contains("target bad"), "{text}");
+}
+
+// ------------------------------------------------------------------ templates
+
+/// Override files of template `check`: text and HTML parts that do not use the noise
+/// fields, and a subject that prints them.
+const CHECK_FILES: &[(&str, &str)] = &[
+    (
+        "check-subject.txt.hbs",
+        "Check {{name}} [{{suppressed-count}} {{suppressed-since}}]",
+    ),
+    ("check-body.txt.hbs", "Disk {{disk}} is full.\n"),
+    (
+        "check-body.html.hbs",
+        "<html>\n<body>\n<p>Disk {{disk}} is full.</p>\n</body>\n</html>\n",
+    ),
+];
+
+impl Setup {
+    /// `[GLOBAL…] send --template check --data … --dedup-key KEY` at wall-clock time `now`,
+    /// with the template files of `CHECK_FILES` as overrides and no vendor files.
+    fn send_templated(&self, now: i64, key: &str, global: &[&str]) -> Output {
+        for (name, text) in CHECK_FILES {
+            self.config
+                .write(&format!("notification-templates/default/{name}"), text);
+        }
+        let data = serde_json::json!({"name": self.marker, "disk": "/var"});
+        self.config.write("data.json", &data.to_string());
+        let vendor = self.config.file("vendor");
+        let data = self.config.file("data.json");
+        let mut args = vec!["--template-dir", vendor.to_str().unwrap()];
+        args.extend_from_slice(global);
+        args.extend_from_slice(&[
+            "send",
+            "--severity",
+            "error",
+            "--template",
+            "check",
+            "--data",
+            data.to_str().unwrap(),
+            "--dedup-key",
+            key,
+            "--state-dir",
+            self.state.path().to_str().unwrap(),
+        ]);
+        let out = self
+            .config
+            .cmd(&args)
+            .env("PVENOTIFY_TEST_NOW", now.to_string())
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_status(&out, 0);
+        out
+    }
+
+    /// Title and message of each request that reached `/PREFIX/MARKER`.
+    fn titled_messages(&self, prefix: &str) -> Vec<(String, String)> {
+        let path = format!("/{prefix}/{}", self.marker);
+        services()
+            .requests()
+            .into_iter()
+            .filter(|r| r.path() == path)
+            .map(|r| {
+                let json = r.body_json().unwrap();
+                let text = |key: &str| json[key].as_str().unwrap().to_string();
+                (text("title"), text("message"))
+            })
+            .collect()
+    }
+}
+
+/// Subject, text and HTML part of the mail to `MARKER@example.com` whose subject
+/// contains `subject`, line ends as LF.
+fn mail_parts(marker: &str, subject: &str) -> (String, String, String) {
+    let mail = services().wait_for_mail(
+        |m| {
+            m.rcpt_tos().contains(&format!("{marker}@example.com"))
+                && m.header("Subject").is_some_and(|s| s.contains(subject))
+        },
+        DEFAULT_TIMEOUT,
+    );
+    let message = mail_parser::MessageParser::default()
+        .parse(&mail.raw)
+        .expect("a mail");
+    let lf = |s: &str| s.replace("\r\n", "\n");
+    (
+        message.subject().unwrap_or("").to_string(),
+        lf(&message.body_text(0).expect("text part")),
+        lf(&message.body_html(0).expect("html part")),
+    )
+}
+
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn a_templated_event_after_suppressed_ones_has_the_count_in_text_html_and_data() {
+    let s = Setup::new("dedup-template", false, true);
+    let first = s.send_templated(T0, "disk:/var", &[]);
+    assert!(stderr_of(&first).contains("hook (webhook): delivered"));
+    assert!(stderr_of(&first).contains("mail (smtp): delivered"));
+    for now in [T0 + 60, T0 + 120] {
+        let quiet = s.send_templated(now, "disk:/var", &[]);
+        assert!(
+            stderr_of(&quiet).contains("hook (webhook): suppressed (")
+                && stderr_of(&quiet).contains("mail (smtp): suppressed ("),
+            "{}",
+            all(&quiet)
+        );
+    }
+    let after = s.send_templated(T0 + 3600, "disk:/var", &[]);
+    assert!(stderr_of(&after).contains("mail (smtp): delivered"));
+
+    let marker = &s.marker;
+    let note = "(2 similar notifications suppressed since 2026-11-30 00:54:20)";
+    // Without suppressed ones the data has no such keys; the parts that do not use them
+    // render as they always do, and the note comes last.
+    assert_eq!(
+        s.titled_messages("hook"),
+        [
+            (
+                format!("Check {marker} [ ]"),
+                "Disk /var is full.\n".to_string()
+            ),
+            (
+                format!("Check {marker} [2 {}]", T0 + 60),
+                format!("Disk /var is full.\n\n{note}")
+            ),
+        ]
+    );
+    let (subject, text, html) = mail_parts(marker, "[ ]");
+    assert_eq!(subject, format!("Check {marker} [ ]"));
+    assert_eq!(text, "Disk /var is full.\n");
+    assert_eq!(
+        html,
+        "<html>\n<body>\n<p>Disk /var is full.</p>\n</body>\n</html>\n"
+    );
+    let (subject, text, html) = mail_parts(marker, "[2 ");
+    assert_eq!(subject, format!("Check {marker} [2 {}]", T0 + 60));
+    assert_eq!(text, format!("Disk /var is full.\n\n{note}"));
+    assert_eq!(
+        html,
+        format!("<html>\n<body>\n<p>Disk /var is full.</p>\n<p>{note}</p>\n</body>\n</html>\n")
+    );
+}
+
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn targets_with_different_notes_get_their_own_rendering() {
+    let s = Setup::new("dedup-template-notes", false, false);
+    s.send_templated(T0, "k", &[]);
+    let quiet = s.send_templated(T0 + 60, "k", &[]);
+    assert!(stderr_of(&quiet).contains("hook (webhook): suppressed ("));
+    // A second target joins: it has no record, so no note.
+    let svc = services();
+    s.config.write(
+        "notifications.cfg",
+        &format!(
+            "webhook: hook\n\tmethod post\n\turl {}\n\tbody {body}\n\n\
+             webhook: late\n\tmethod post\n\turl {}\n\tbody {body}\n\n\
+             matcher: default-matcher\n\tdisable true\n\nmatcher: all\n\ttarget hook\n\ttarget late\n",
+            svc.http_url(&format!("/hook/{}", s.marker)),
+            svc.http_url(&format!("/late/{}", s.marker)),
+            body = b64(BODY)
+        ),
+    );
+    let after = s.send_templated(T0 + 3600, "k", &["-v"]);
+    let stderr = stderr_of(&after);
+    assert!(stderr.contains("late (webhook): delivered"), "{stderr}");
+    assert_eq!(
+        stderr
+            .matches("template 'check': subject from override")
+            .count(),
+        1,
+        "rendered twice, told once: {stderr}"
+    );
+
+    let marker = &s.marker;
+    let hook = s.titled_messages("hook");
+    assert_eq!(hook.len(), 2, "{hook:?}");
+    assert_eq!(
+        hook[1],
+        (
+            format!("Check {marker} [1 {}]", T0 + 60),
+            "Disk /var is full.\n\n(1 similar notification suppressed since 2026-11-30 00:54:20)"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        s.titled_messages("late"),
+        [(
+            format!("Check {marker} [ ]"),
+            "Disk /var is full.\n".to_string()
+        )]
+    );
 }
 
 /// Every file under `dir` with its bytes and modification time.

@@ -441,6 +441,34 @@ fn a_template_that_renders_nowhere_fails_every_target_with_78() {
 }
 
 #[test]
+fn under_noise_control_a_template_that_renders_nowhere_fails_and_starts_no_cooldown() {
+    let dir = ConfigDir::new(SENDMAIL_ONLY);
+    let sendmail = fake_sendmail(dir.path(), 0, "");
+    let state = dir.file("state");
+    let args = [
+        "--sendmail",
+        sendmail.to_str().unwrap(),
+        "send",
+        "--template",
+        "nope",
+        "--dedup-key",
+        "k",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ];
+    for _ in 0..2 {
+        let out = run(&dir, &json!({}), &args);
+        assert_eq!(out.status.code(), Some(78), "{}", stderr_of(&out));
+        assert!(
+            stderr_of(&out).starts_with("ops (sendmail): failed (configuration): template 'nope': cannot render the subject part;"),
+            "{}",
+            stderr_of(&out)
+        );
+    }
+    assert!(!dir.file("sendmail.input").exists(), "nothing was sent");
+}
+
+#[test]
 fn bad_data_exits_65_and_bad_combinations_64() {
     let dir = ConfigDir::new(SENDMAIL_ONLY);
     for (content, message) in [

@@ -1,19 +1,24 @@
 //! Noise control while sending (noise.md §1–2): reads and locks the record of the dedup key,
-//! suppresses or delivers per target, writes what happened, and prunes old records now and
-//! then. An unusable state costs one warning and never a notification.
+//! decides per target, has the event prepared once per note of suppressed ones (the note in
+//! its text and HTML part, for a template also in its data), suppresses or delivers, writes
+//! what happened, and prunes old records now and then. An unusable state costs one warning
+//! and never a notification.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::SystemTime;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::Host;
 use super::Output;
 use super::args::NoiseArgs;
 use super::deliver::{deliver_one, print_outcome};
+use super::template;
 use crate::config::Config;
 use crate::endpoints::{Delivery, Outcome, SuppressedBy};
-use crate::noise::dedup::{self, Decision, RecordData, Suppression};
+use crate::noise::dedup::{self, Decision, RecordData, SuppressedNote, Suppression};
 use crate::noise::store::{self, LockedRecord};
 use crate::noise::{local_time, local_time_after};
 use crate::notification::{Notification, Severity};
@@ -89,12 +94,56 @@ pub(super) fn quiet_line(quiet: &QuietTarget<'_>, now: i64) -> String {
     )
 }
 
-/// Delivers `event` to each of `names` unless noise control suppresses it there, and
-/// records the outcome under the key. The record stays locked from its reading until the
-/// last outcome is written, so a concurrent run with the same key waits and then sees it.
-pub(super) fn deliver_quietly(
-    event: &Notification,
+/// The event as the targets delivering with one note get it; `Err` when it could not be
+/// prepared (a template that does not render), which fails those targets.
+pub(super) type Version<'e> = Result<Cow<'e, Notification>, String>;
+
+/// What happens at one target.
+enum Step {
+    Suppress(Suppression),
+    /// Deliver the version of this index.
+    Deliver(usize),
+}
+
+/// The version of an event whose text is final: the note added to a copy.
+pub(super) fn noted_version(event: &Notification, note: Option<SuppressedNote>) -> Version<'_> {
+    Ok(match note {
+        Some(note) => {
+            let mut noted = event.clone();
+            add_note(&mut noted, note);
+            Cow::Owned(noted)
+        }
+        None => Cow::Borrowed(event),
+    })
+}
+
+/// `(N similar notifications suppressed since TIME)` last in the text body and in a
+/// rendered HTML part.
+pub(super) fn add_note(event: &mut Notification, note: SuppressedNote) {
+    dedup::add_note(
+        event,
+        &dedup::note_line(note.count, &local_time(note.since)),
+    );
+}
+
+/// What a template gets to know of the suppressed notifications a delivery follows.
+pub(super) fn note_data(note: SuppressedNote) -> [(&'static str, Value); 2] {
+    [
+        ("suppressed-count", Value::from(note.count)),
+        ("suppressed-since", Value::from(note.since)),
+    ]
+}
+
+/// Delivers an event of `severity` to each of `names` unless noise control suppresses it
+/// there, and records the outcome under the key. The record stays locked from its reading
+/// until the last outcome is written, so a concurrent run with the same key waits and then
+/// sees it. Once it is known which targets deliver with which note, `prepare(note, names)`
+/// makes the version of the event that `names` get, once per note.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn deliver_quietly<'e>(
     names: &[&str],
+    severity: Severity,
+    mut prepare: impl FnMut(Option<SuppressedNote>, &[&str]) -> Version<'e>,
     settings: &NoiseSettings<'_>,
     config: &Config,
     host: &Host<'_>,
@@ -136,26 +185,52 @@ pub(super) fn deliver_quietly(
             ..RecordData::default()
         });
 
+    // Every decision first, then one version of the event per note (usually one).
+    let mut notes = Vec::new();
+    let steps: Vec<(&str, &str, Step)> = names
+        .iter()
+        .filter_map(|&name| {
+            let target = config.targets.get(name)?;
+            let entry = data.targets.get(name);
+            let step = match dedup::decide(entry, severity, now, settings.cooldown) {
+                Decision::Suppress(suppression) => Step::Suppress(suppression),
+                Decision::Deliver(note) => {
+                    Step::Deliver(notes.iter().position(|n| *n == note).unwrap_or_else(|| {
+                        notes.push(note);
+                        notes.len() - 1
+                    }))
+                }
+            };
+            Some((name, target.kind.type_name(), step))
+        })
+        .collect();
+    let versions: Vec<Version<'e>> = notes
+        .iter()
+        .enumerate()
+        .map(|(index, &note)| {
+            let names: Vec<&str> = steps
+                .iter()
+                .filter(|(_, _, step)| matches!(step, Step::Deliver(i) if *i == index))
+                .map(|(name, _, _)| *name)
+                .collect();
+            prepare(note, &names)
+        })
+        .collect();
+    // What it holds (a template's data) is not needed for delivering.
+    drop(prepare);
+
     let context = host.delivery_context();
-    let mut outcomes = Vec::with_capacity(names.len());
-    for &name in names {
-        let Some(target) = config.targets.get(name) else {
-            continue;
-        };
-        match dedup::decide(
-            data.targets.get(name),
-            event.severity,
-            now,
-            settings.cooldown,
-        ) {
-            Decision::Suppress(Suppression {
+    let mut outcomes = Vec::with_capacity(steps.len());
+    for (name, type_name, step) in steps {
+        match step {
+            Step::Suppress(Suppression {
                 sent_at,
                 quiet_until,
                 count,
             }) => {
                 let outcome = Outcome::suppressed(
                     name,
-                    target.kind.type_name(),
+                    type_name,
                     SuppressedBy {
                         sent_at,
                         quiet_until,
@@ -168,14 +243,14 @@ pub(super) fn deliver_quietly(
                     *entry = dedup::suppressed(entry, now);
                 }
             }
-            Decision::Deliver(note) => {
-                let noted;
-                let event = match note {
-                    Some(note) => {
-                        noted = with_note(event, note.count, note.since);
-                        &noted
+            Step::Deliver(index) => {
+                let event = match &versions[index] {
+                    Ok(event) => event.as_ref(),
+                    Err(message) => {
+                        // Not delivered: like a failure, it starts no cooldown.
+                        outcomes.extend(template::fail_all(&[name], config, host, out, message));
+                        continue;
                     }
-                    None => event,
                 };
                 let Some(outcome) = deliver_one(
                     &Delivery::event(event),
@@ -189,7 +264,7 @@ pub(super) fn deliver_quietly(
                 };
                 // A failure starts no cooldown (and keeps the count for the next success).
                 if outcome.failure().is_none() {
-                    let entry = dedup::delivered(event.severity, now, settings.cooldown);
+                    let entry = dedup::delivered(severity, now, settings.cooldown);
                     data.targets.insert(name.to_string(), entry);
                 }
                 outcomes.push(outcome);
@@ -208,17 +283,4 @@ pub(super) fn deliver_quietly(
         }
     }
     outcomes
-}
-
-/// The event with `(N similar notifications suppressed since TIME)` as the last line of
-/// its body (the HTML part of mail is derived from it).
-fn with_note(event: &Notification, count: u64, since: i64) -> Notification {
-    let mut noted = event.clone();
-    let line = dedup::note_line(count, &local_time(since));
-    let body = &mut noted.body;
-    if !body.is_empty() {
-        body.push_str(if body.ends_with('\n') { "\n" } else { "\n\n" });
-    }
-    body.push_str(&line);
-    noted
 }

@@ -1,6 +1,7 @@
 //! `send`: an event from the command line, routed and delivered (or only routed with
 //! `--dry-run` / `--explain`).
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
@@ -15,8 +16,9 @@ use crate::cli::explain::explain_text;
 use crate::endpoints::{Delivery, Outcome};
 use crate::exit::{self, ExitStatus};
 use crate::matcher::MatcherTrace;
+use crate::noise::dedup::SuppressedNote;
 use crate::notification::{Fields, Notification, clean_title, is_valid_field_name};
-use crate::render::Data;
+use crate::render::{Data, PartTrace};
 use crate::routing::{self, Routing, SkipReason, Skipped};
 
 /// Bodies larger than this are refused (exit 65).
@@ -211,45 +213,33 @@ fn deliver(
     }
 
     let mut warnings = routing.warnings.clone();
-    let mut unrenderable = None;
-    if let Some(job) = job.filter(|_| !routing.selected.is_empty()) {
-        let html = template::needs_html(config, &routing.selected);
-        let result = template::render_parts(host, &job.name, &job.data, html);
-        // The data is not needed once rendered; delivery has the memory.
-        let TemplateJob { name, data } = job;
-        drop(data);
-        match result {
-            Ok(rendered) => {
-                template::report(out, &name, &rendered.trace);
-                template::apply(event, rendered);
-            }
-            Err(failure) => {
-                template::report(out, &name, &failure.trace);
-                unrenderable = Some(failure.message);
-            }
-        }
-    }
-    let event = &*event;
-    let outcomes = match (noise, &unrenderable) {
-        (_, Some(message)) => template::fail_all(&routing.selected, config, host, out, message),
+    let outcomes = match (noise, job) {
         (Some(noise), None) => noise::deliver_quietly(
-            event,
             &routing.selected,
+            event.severity,
+            |note, _| noise::noted_version(event, note),
             noise,
             config,
             host,
             out,
             &mut warnings,
         ),
-        (None, None) => deliver_all(
-            &Delivery::event(event),
-            &routing.selected,
-            config,
-            host,
-            out,
-            &mut warnings,
-        ),
+        (Some(noise), Some(job)) => {
+            deliver_templated_quietly(event, job, routing, host, out, config, noise, &mut warnings)
+        }
+        (None, job) => match render_once(event, job, routing, host, out, config) {
+            Some(message) => template::fail_all(&routing.selected, config, host, out, &message),
+            None => deliver_all(
+                &Delivery::event(event),
+                &routing.selected,
+                config,
+                host,
+                out,
+                &mut warnings,
+            ),
+        },
     };
+    let event = &*event;
 
     let status = exit::send_status(
         outcomes.iter().filter_map(Outcome::failure),
@@ -268,6 +258,97 @@ fn deliver(
         });
     }
     status
+}
+
+/// Renders a templated event (if it is one) for all selected targets; the message when
+/// it cannot be rendered.
+fn render_once(
+    event: &mut Notification,
+    job: Option<TemplateJob>,
+    routing: &Routing,
+    host: &Host<'_>,
+    out: &Output,
+    config: &crate::config::Config,
+) -> Option<String> {
+    let job = job.filter(|_| !routing.selected.is_empty())?;
+    let html = template::needs_html(config, &routing.selected);
+    let result = template::render_parts(host, &job.name, &job.data, html);
+    // The data is not needed once rendered; delivery has the memory.
+    let TemplateJob { name, data } = job;
+    drop(data);
+    match result {
+        Ok(rendered) => {
+            template::report(out, &name, &rendered.trace);
+            template::apply(event, rendered);
+            None
+        }
+        Err(failure) => {
+            template::report(out, &name, &failure.trace);
+            Some(failure.message)
+        }
+    }
+}
+
+/// A templated event under noise control: rendered once the targets' decisions are known,
+/// once per note (usually once), with `suppressed-count` and `suppressed-since` in the
+/// data of a delivery that follows suppressed ones. `event` gets the title of the first
+/// version rendered, for the JSON result.
+#[allow(clippy::too_many_arguments)]
+fn deliver_templated_quietly(
+    event: &mut Notification,
+    job: TemplateJob,
+    routing: &Routing,
+    host: &Host<'_>,
+    out: &Output,
+    config: &crate::config::Config,
+    settings: &NoiseSettings<'_>,
+    warnings: &mut Vec<String>,
+) -> Vec<Outcome> {
+    let TemplateJob { name, mut data } = job;
+    let mut title = None;
+    let title_slot = &mut title;
+    let mut reported: Option<Vec<PartTrace>> = None;
+    let base = &*event;
+    let render_version = move |note: Option<SuppressedNote>, names: &[&str]| {
+        let html = template::needs_html(config, names);
+        let extra = note.map(noise::note_data);
+        let result = data.with_added(extra.as_ref().map_or(&[][..], |e| &e[..]), |data| {
+            template::render_parts(host, &name, data, html)
+        });
+        let (trace, version) = match result {
+            Ok(rendered) => {
+                let trace = rendered.trace.clone();
+                let mut version = base.clone();
+                template::apply(&mut version, rendered);
+                if let Some(note) = note {
+                    noise::add_note(&mut version, note);
+                }
+                title_slot.get_or_insert_with(|| version.title.clone());
+                (trace, Ok(Cow::Owned(version)))
+            }
+            Err(failure) => (failure.trace, Err(failure.message)),
+        };
+        // Another note renders from the same files: told once.
+        if reported.as_ref() != Some(&trace) {
+            template::report(out, &name, &trace);
+            reported = Some(trace);
+        }
+        version
+    };
+    let outcomes = noise::deliver_quietly(
+        &routing.selected,
+        base.severity,
+        render_version,
+        settings,
+        config,
+        host,
+        out,
+        warnings,
+    );
+    if let Some(title) = title {
+        event.title = title;
+    }
+    outcomes
 }
 
 #[derive(Serialize)]

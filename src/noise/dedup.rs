@@ -1,11 +1,12 @@
 //! Duplicate suppression, decided per key and target (noise.md §1): what a record says,
-//! its text form, and whether an event is delivered or suppressed. Pure: the clock and the
-//! record come in as values.
+//! its text form, whether an event is delivered or suppressed, and the note the first
+//! delivery after suppressed ones carries. Pure: the clock and the record come in as values.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::notification::Severity;
+use crate::notification::{Html, Notification, Severity};
+use crate::render::escape_html;
 
 /// Longest dedup key accepted, in bytes.
 pub const MAX_KEY_BYTES: usize = 256;
@@ -129,6 +130,33 @@ pub fn note_line(count: u64, since: &str) -> String {
         "notifications"
     };
     format!("({count} similar {what} suppressed since {since})")
+}
+
+/// Puts the note `line` last in the event's text body and, for a rendered HTML part,
+/// into it as a paragraph before `</body>` (or at its end); an HTML part derived from the
+/// body gets the note with the body.
+pub fn add_note(event: &mut Notification, line: &str) {
+    let body = &mut event.body;
+    if !body.is_empty() {
+        body.push_str(if body.ends_with('\n') { "\n" } else { "\n\n" });
+    }
+    body.push_str(line);
+    if let Html::Rendered(html) = &mut event.html {
+        let paragraph = format!("<p>{}</p>\n", escape_html(line));
+        let body_end = html
+            .as_bytes()
+            .windows(7)
+            .rposition(|w| w.eq_ignore_ascii_case(b"</body>"));
+        match body_end {
+            Some(end) => html.insert_str(end, &paragraph),
+            None => {
+                if !html.is_empty() && !html.ends_with('\n') {
+                    html.push('\n');
+                }
+                html.push_str(&paragraph);
+            }
+        }
+    }
 }
 
 impl RecordData {
@@ -334,5 +362,47 @@ mod tests {
             note_line(1, "x"),
             "(1 similar notification suppressed since x)"
         );
+    }
+
+    fn event(body: &str, html: Html) -> Notification {
+        let mut event = Notification::new("t", body, Error, 0, Default::default());
+        event.html = html;
+        event
+    }
+
+    #[test]
+    fn note_goes_last_into_the_text_and_into_a_rendered_html_part() {
+        let line = "(2 similar notifications suppressed since 10:00 <&>)";
+        let mut literal = event("disk full", Html::FromBody);
+        add_note(&mut literal, line);
+        assert_eq!(literal.body, format!("disk full\n\n{line}"));
+        assert_eq!(
+            literal.html,
+            Html::FromBody,
+            "derived from the body, note included"
+        );
+
+        let mut rendered = event(
+            "text\n",
+            Html::Rendered("<html>\n<BODY>\n<p>x</p>\n</Body>\n</html>\n".into()),
+        );
+        add_note(&mut rendered, line);
+        assert_eq!(rendered.body, format!("text\n\n{line}"));
+        let note = "<p>(2 similar notifications suppressed since 10:00 &lt;&amp;&gt;)</p>\n";
+        assert_eq!(
+            rendered.html,
+            Html::Rendered(format!(
+                "<html>\n<BODY>\n<p>x</p>\n{note}</Body>\n</html>\n"
+            ))
+        );
+
+        let mut fragment = event("", Html::Rendered("<p>x</p>".into()));
+        add_note(&mut fragment, line);
+        assert_eq!(fragment.body, line);
+        assert_eq!(fragment.html, Html::Rendered(format!("<p>x</p>\n{note}")));
+
+        let mut unavailable = event("b", Html::Unavailable("no HTML".into()));
+        add_note(&mut unavailable, line);
+        assert_eq!(unavailable.html, Html::Unavailable("no HTML".into()));
     }
 }

@@ -90,6 +90,29 @@ impl Data {
             size_hint,
         }
     }
+
+    /// Runs `render` with `extra` added where the data lacks those keys (as the common
+    /// data is), then takes them out again: one event's data serves renders with and
+    /// without them, and is never copied.
+    pub fn with_added<T>(&mut self, extra: &[(&str, Value)], render: impl FnOnce(&Data) -> T) -> T {
+        let mut added = Vec::with_capacity(extra.len());
+        if let Some(map) = self.context.data_mut().as_object_mut() {
+            for (key, value) in extra {
+                if !map.contains_key(*key) {
+                    map.insert(key.to_string(), value.clone());
+                    added.push(*key);
+                }
+            }
+        }
+        let result = render(self);
+        if let Some(map) = self.context.data_mut().as_object_mut() {
+            // Newest first, so that an order-keeping map pops them off its end.
+            for key in added.iter().rev() {
+                map.remove(*key);
+            }
+        }
+        result
+    }
 }
 
 /// A fresh engine per render, as upstream: non-strict, the escaping and helpers of `mode`.
@@ -315,5 +338,17 @@ mod tests {
             html_from_text("a<b>&\"'`=c\nd"),
             "<html><body><pre>a&lt;b&gt;&amp;&quot;&#x27;&#x60;&#x3D;c\nd</pre></body></html>"
         );
+    }
+
+    #[test]
+    fn added_keys_are_there_for_one_render_only_and_never_replace_the_data() {
+        let template = "{{a}}|{{b}}|{{#each this}}{{@key}},{{/each}}";
+        let mut data = Data::new(json!({"a": "own", "z": 1}), 0);
+        let plain = render(template, &data, Mode::Text, utc).unwrap();
+        assert_eq!(plain, "own||a,z,");
+        let extra = [("a", json!("added")), ("b", json!(2))];
+        let with = data.with_added(&extra, |data| render(template, data, Mode::Text, utc));
+        assert_eq!(with.unwrap(), "own|2|a,b,z,");
+        assert_eq!(render(template, &data, Mode::Text, utc).unwrap(), plain);
     }
 }
