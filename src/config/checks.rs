@@ -228,7 +228,8 @@ fn check_mail_targets(cx: &Context, out: &mut Out) {
             out.users.error(
                 0,
                 format!(
-                    "cannot read: {reason}; the mailto-user entries of {} cannot be resolved",
+                    "cannot read: {reason}; the {} entries of {} cannot be resolved",
+                    Prop::MailtoUser,
                     quoted_list("target", &unresolvable)
                 ),
             );
@@ -497,9 +498,9 @@ fn check_system_mail_route(cx: &Context, targets: &NameMap<&Target>, findings: &
         return;
     }
     let when = if routed == 0 {
-        ""
+        String::new()
     } else {
-        " at some times (match-calendar)"
+        format!(" at some times ({})", Prop::MatchCalendar)
     };
     findings.warning(
         0,

@@ -12,6 +12,7 @@ use crate::matcher::field::FieldRule;
 use crate::matcher::severity::SeverityRule;
 
 pub use super::schema::Prop;
+use super::schema::defaults;
 
 /// A secret value from `priv/notifications.cfg` (or proxy credentials). Its `Debug` and
 /// `Display` never show the value, so it cannot leak through a stray `{:?}`.
@@ -199,16 +200,30 @@ pub struct SendmailConfig {
     pub mailto: Vec<String>,
     pub mailto_user: Vec<String>,
     pub from_address: Option<String>,
+    /// As written; `None` = the schema's default (`author()`).
     pub author: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+impl SendmailConfig {
+    /// The display name of the sender.
+    pub fn author(&self) -> &str {
+        self.author.as_deref().unwrap_or(defaults::SENDMAIL_AUTHOR)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpMode {
     Insecure,
     Starttls,
-    #[default]
     Tls,
+}
+
+/// The schema's default for smtp `mode`.
+impl Default for SmtpMode {
+    fn default() -> SmtpMode {
+        defaults::SMTP_MODE
+    }
 }
 
 impl SmtpMode {
@@ -217,14 +232,6 @@ impl SmtpMode {
             SmtpMode::Insecure => "insecure",
             SmtpMode::Starttls => "starttls",
             SmtpMode::Tls => "tls",
-        }
-    }
-
-    pub fn default_port(self) -> u16 {
-        match self {
-            SmtpMode::Insecure => 25,
-            SmtpMode::Starttls => 587,
-            SmtpMode::Tls => 465,
         }
     }
 }
@@ -241,12 +248,19 @@ pub struct SmtpConfig {
     pub mailto: Vec<String>,
     pub mailto_user: Vec<String>,
     pub from_address: String,
+    /// As written; `None` = the schema's default (`author()`).
     pub author: Option<String>,
 }
 
 impl SmtpConfig {
+    /// The port written, else the schema's default for the mode.
     pub fn effective_port(&self) -> u16 {
-        self.port.unwrap_or_else(|| self.mode.default_port())
+        self.port.unwrap_or_else(|| defaults::smtp_port(self))
+    }
+
+    /// The display name of the sender.
+    pub fn author(&self) -> &str {
+        self.author.as_deref().unwrap_or(defaults::SMTP_AUTHOR)
     }
 }
 
@@ -257,13 +271,20 @@ pub struct GotifyConfig {
     pub token: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpMethod {
-    #[default]
     Post,
     Put,
     Get,
+}
+
+/// Only where the reader starts: webhook `method` is required and has no default, so a
+/// section without it is invalid and this value is never seen.
+impl Default for HttpMethod {
+    fn default() -> HttpMethod {
+        HttpMethod::Post
+    }
 }
 
 impl HttpMethod {
@@ -304,12 +325,18 @@ pub struct WebhookConfig {
     pub secret: Vec<WebhookSecret>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchMode {
-    #[default]
     All,
     Any,
+}
+
+/// The schema's default for matcher `mode`.
+impl Default for MatchMode {
+    fn default() -> MatchMode {
+        defaults::MATCH_MODE
+    }
 }
 
 impl MatchMode {

@@ -1,7 +1,9 @@
 //! The section types of both notification files and their properties (config.md §4): the
-//! one table that names every key, says whether it repeats or is required, and parses its
-//! value straight into the typed model. `check` reads one section of the file this way, in
-//! a single pass, keeping the line of every property, or reports why it cannot.
+//! one table that names every key, says whether it repeats or is required, states what it
+//! means when it is not written, and parses its value straight into the typed model. `check`
+//! reads one section of the file this way, in a single pass, keeping the line of every
+//! property, or reports why it cannot. The model's defaults (`SmtpMode::default`,
+//! `SmtpConfig::effective_port`, …) read the table, so no default is written anywhere else.
 
 use crate::matcher::calendar::CalendarRule;
 use crate::matcher::field::FieldRule;
@@ -168,11 +170,24 @@ fn intern<'t, R>(
     Ok(rule)
 }
 
-/// One property of a section type: its key, its shape and how its value enters the model.
+/// What a key stands for when its section does not write it.
+pub enum Absent<T: 'static> {
+    /// Nothing: the model keeps `None` or an empty list (or, for a required key, the
+    /// section is invalid).
+    Unset,
+    /// This value, as a file would write it.
+    Means(&'static str),
+    /// A value that depends on the section's other properties (smtp's port on its mode).
+    Depends(fn(&T) -> &'static str),
+}
+
+/// One property of a section type: its key, its shape, its default and how its value
+/// enters the model.
 pub struct PropDef<T: 'static> {
     pub prop: Prop,
     pub list: bool,
     pub required: bool,
+    pub absent: Absent<T>,
     apply: Apply<T>,
 }
 
@@ -181,7 +196,28 @@ const fn prop<T>(prop: Prop, apply: Apply<T>) -> PropDef<T> {
         prop,
         list: false,
         required: false,
+        absent: Absent::Unset,
         apply,
+    }
+}
+
+/// A property that means `text` when it is not written.
+const fn prop_or<T>(prop: Prop, text: &'static str, apply: Apply<T>) -> PropDef<T> {
+    PropDef {
+        absent: Absent::Means(text),
+        ..self::prop(prop, apply)
+    }
+}
+
+/// A property that means what `default` says of the section when it is not written.
+const fn prop_or_else<T>(
+    prop: Prop,
+    default: fn(&T) -> &'static str,
+    apply: Apply<T>,
+) -> PropDef<T> {
+    PropDef {
+        absent: Absent::Depends(default),
+        ..self::prop(prop, apply)
     }
 }
 
@@ -264,6 +300,73 @@ const HTTP_METHODS: &[(&str, HttpMethod)] = &[
 ];
 const MATCH_MODES: &[(&str, MatchMode)] = &[("all", MatchMode::All), ("any", MatchMode::Any)];
 
+/// The display name in `From:` of mail from a target that writes no `author`.
+const AUTHOR: &str = "Proxmox VE";
+
+/// Whether two texts are equal, at compile time.
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The fixed default the table states for `prop`, at compile time (a build error if it
+/// states none).
+const fn default_text<T>(defs: &[PropDef<T>], prop: Prop) -> &'static str {
+    let mut i = 0;
+    while i < defs.len() {
+        if defs[i].prop as u8 == prop as u8
+            && let Absent::Means(text) = defs[i].absent
+        {
+            return text;
+        }
+        i += 1;
+    }
+    panic!("the schema table states no default for this key")
+}
+
+/// The choice `word` names, at compile time (a build error if it names none).
+const fn choice<E: Copy>(choices: &[(&str, E)], word: &str) -> E {
+    let mut i = 0;
+    while i < choices.len() {
+        if same_text(choices[i].0, word) {
+            return choices[i].1;
+        }
+        i += 1;
+    }
+    panic!("a default is not among the choices of its key")
+}
+
+/// The table's defaults in the model's types, for the model's `Default`s and accessors;
+/// the fixed ones computed by the compiler from the table's texts.
+pub mod defaults {
+    use super::*;
+
+    pub const SMTP_MODE: SmtpMode = choice(SMTP_MODES, default_text(SMTP, Prop::Mode));
+    pub const MATCH_MODE: MatchMode = choice(MATCH_MODES, default_text(MATCHER, Prop::Mode));
+    pub const SENDMAIL_AUTHOR: &str = default_text(SENDMAIL, Prop::Author);
+    pub const SMTP_AUTHOR: &str = default_text(SMTP, Prop::Author);
+
+    /// The port an smtp target without `port` connects to.
+    pub fn smtp_port(smtp: &SmtpConfig) -> u16 {
+        let text = SMTP.iter().find_map(|def| match def.absent {
+            Absent::Depends(default) if def.prop == Prop::Port => Some(default(smtp)),
+            _ => None,
+        });
+        // The texts are numbers, as the table's unit test checks.
+        text.and_then(|text| text.parse().ok()).unwrap_or(0)
+    }
+}
+
 /// The properties every public section has.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Common {
@@ -277,7 +380,7 @@ const COMMON: &[PropDef<Common>] = &[
         c.comment = Some(v.to_string());
         Ok(())
     }),
-    prop(Prop::Disable, |c, v, _, _| {
+    prop_or(Prop::Disable, "0", |c, v, _, _| {
         c.disable = value::parse_bool(v)?;
         Ok(())
     }),
@@ -300,7 +403,7 @@ const SENDMAIL: &[PropDef<SendmailConfig>] = &[
         c.from_address = Some(text(v)?);
         Ok(())
     }),
-    prop(Prop::Author, |c, v, _, _| {
+    prop_or(Prop::Author, AUTHOR, |c, v, _, _| {
         c.author = Some(text(v)?);
         Ok(())
     }),
@@ -313,12 +416,20 @@ const SMTP: &[PropDef<SmtpConfig>] = &[
         c.server = text(v)?;
         Ok(())
     }),
-    prop(Prop::Port, |c, v, _, _| {
-        let port = value::parse_integer(v, 0, 65535)?;
-        c.port = u16::try_from(port).ok();
-        Ok(())
-    }),
-    prop(Prop::Mode, |c, v, _, _| {
+    prop_or_else(
+        Prop::Port,
+        |c| match c.mode {
+            SmtpMode::Insecure => "25",
+            SmtpMode::Starttls => "587",
+            SmtpMode::Tls => "465",
+        },
+        |c, v, _, _| {
+            let port = value::parse_integer(v, 0, 65535)?;
+            c.port = u16::try_from(port).ok();
+            Ok(())
+        },
+    ),
+    prop_or(Prop::Mode, "tls", |c, v, _, _| {
         c.mode = enumerated(v, SMTP_MODES)?;
         Ok(())
     }),
@@ -338,7 +449,7 @@ const SMTP: &[PropDef<SmtpConfig>] = &[
         c.from_address = text(v)?;
         Ok(())
     }),
-    prop(Prop::Author, |c, v, _, _| {
+    prop_or(Prop::Author, AUTHOR, |c, v, _, _| {
         c.author = Some(text(v)?);
         Ok(())
     }),
@@ -423,11 +534,11 @@ const MATCHER: &[PropDef<MatcherBody>] = &[
         m.match_calendar.push(Located { value, line });
         Ok(())
     }),
-    prop(Prop::Mode, |m, v, _, _| {
+    prop_or(Prop::Mode, "all", |m, v, _, _| {
         m.mode = enumerated(v, MATCH_MODES)?;
         Ok(())
     }),
-    prop(Prop::InvertMatch, |m, v, _, _| {
+    prop_or(Prop::InvertMatch, "0", |m, v, _, _| {
         m.invert_match = value::parse_bool(v)?;
         Ok(())
     }),
@@ -753,5 +864,88 @@ impl<'t> Reader<'_, 't> {
             message.push_str(hint);
         }
         message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each fixed default is a valid value and writing it changes nothing that `effective`
+    /// shows: the model starts out as the table says, or its accessors say it for `None`.
+    fn check_defaults<T: Default>(defs: &[PropDef<T>], effective: fn(&T) -> String) {
+        for def in defs {
+            if let Absent::Means(text) = def.absent {
+                let mut body = T::default();
+                (def.apply)(&mut body, text, 0, &mut Interner::default())
+                    .unwrap_or_else(|reason| panic!("default of {}: {reason}", def.prop));
+                assert_eq!(
+                    effective(&body),
+                    effective(&T::default()),
+                    "default of {}",
+                    def.prop
+                );
+            }
+        }
+    }
+
+    fn debug<T: std::fmt::Debug>(body: &T) -> String {
+        format!("{body:?}")
+    }
+
+    #[test]
+    fn defaults_are_valid_and_are_the_starting_values() {
+        check_defaults(COMMON, debug);
+        check_defaults(SENDMAIL, |c| {
+            let author = Some(c.author().to_string());
+            debug(&SendmailConfig {
+                author,
+                ..c.clone()
+            })
+        });
+        check_defaults(SMTP, |c| {
+            let author = Some(c.author().to_string());
+            let port = Some(c.effective_port());
+            debug(&SmtpConfig {
+                author,
+                port,
+                ..c.clone()
+            })
+        });
+        check_defaults(GOTIFY, debug);
+        check_defaults(WEBHOOK, debug);
+        check_defaults(MATCHER, debug);
+        check_defaults(SMTP_PRIVATE, debug);
+        check_defaults(GOTIFY_PRIVATE, debug);
+        check_defaults(WEBHOOK_PRIVATE, debug);
+    }
+
+    #[test]
+    fn the_default_port_of_every_mode_is_a_valid_port() {
+        for (_, mode) in SMTP_MODES {
+            let smtp = SmtpConfig {
+                mode: *mode,
+                ..SmtpConfig::default()
+            };
+            let port = defaults::smtp_port(&smtp);
+            assert_ne!(port, 0, "{mode:?}");
+            let mut written = SmtpConfig::default();
+            let def = SMTP.iter().find(|def| def.prop == Prop::Port).unwrap();
+            (def.apply)(&mut written, &port.to_string(), 0, &mut Interner::default()).unwrap();
+            assert_eq!(written.port, Some(port));
+        }
+    }
+
+    #[test]
+    fn required_keys_have_no_default() {
+        fn check<T>(defs: &[PropDef<T>]) {
+            for def in defs.iter().filter(|def| def.required) {
+                assert!(matches!(def.absent, Absent::Unset), "{}", def.prop);
+            }
+        }
+        check(SMTP);
+        check(GOTIFY);
+        check(WEBHOOK);
+        check(GOTIFY_PRIVATE);
     }
 }

@@ -8,7 +8,7 @@ pub mod severity;
 use chrono::{DateTime, FixedOffset, TimeZone, Weekday};
 use serde::{Serialize, Serializer};
 
-use crate::config::{MatchMode, Matcher};
+use crate::config::{MatchMode, Matcher, Prop};
 use crate::notification::{Fields, Notification, Severity};
 
 /// One rule's own result, in file order.
@@ -80,7 +80,7 @@ where
     for rule in &matcher.match_field {
         let (text, field_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
-            kind: "match-field",
+            kind: Prop::MatchField.key(),
             rule: text,
             result: field_rule.matches(&event.fields),
             local_time: None,
@@ -90,7 +90,7 @@ where
     for rule in &matcher.match_severity {
         let (text, severity_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
-            kind: "match-severity",
+            kind: Prop::MatchSeverity.key(),
             rule: text,
             result: severity_rule.matches(event.severity),
             local_time: None,
@@ -103,14 +103,15 @@ where
             Some((result, local)) => (result, Some(local.fixed_offset())),
             None => {
                 trace.error = Some(format!(
-                    "match-calendar '{text}': local time of timestamp {} cannot be computed",
+                    "{} '{text}': local time of timestamp {} cannot be computed",
+                    Prop::MatchCalendar,
                     event.timestamp
                 ));
                 (false, None)
             }
         };
         trace.rules.push(RuleTrace {
-            kind: "match-calendar",
+            kind: Prop::MatchCalendar.key(),
             rule: text,
             result,
             local_time,
