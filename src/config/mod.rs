@@ -446,7 +446,7 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         }
     }
     // Few and small: kept until all are read, then joined in name order.
-    let mut private: BTreeMap<String, Section> = BTreeMap::new();
+    let mut private: BTreeMap<Name, Section> = BTreeMap::new();
     let private_invalid = read_notifications(
         &sources.private.content,
         Side::Private,
@@ -564,7 +564,7 @@ fn into_model(section: Section, origin: Origin) -> Entry {
 /// Gives each gotify, smtp and webhook target its private part (config.md §5.3).
 fn join_private(
     config: &mut Config,
-    private: BTreeMap<String, Section>,
+    private: BTreeMap<Name, Section>,
     public_invalid: &BTreeSet<String>,
     findings: &mut Findings,
 ) {
@@ -599,7 +599,7 @@ fn join_private(
                     target.kind.type_name()
                 ),
             ),
-            None if public_invalid.contains(&name) => {}
+            None if public_invalid.contains(name.as_str()) => {}
             None => findings.warning(
                 line,
                 format!(

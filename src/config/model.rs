@@ -1,5 +1,12 @@
 //! The typed configuration that the rest of pvenotify works on. Built by the loader from
 //! the four files; plain data, no I/O.
+//!
+//! It is compact where large configurations repeat themselves: a target's name is stored
+//! once (`Name`, shared by its section and every matcher naming it) and a matcher rule once
+//! per distinct text (`Rule`). Both are interned while a file is read, not borrowed from its
+//! text: borrowing would tie a lifetime to `Config` and to everything holding it, for a
+//! saving that sharing already gives. Other values (addresses, URLs, comments) are each
+//! copied once; there is one per target, and targets are few.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -66,6 +73,67 @@ impl Origin {
 /// (a regex compiled) and stored once.
 pub type Rule<R> = std::sync::Arc<(String, R)>;
 
+/// The name of a section, or a matcher's reference to one; clones share the text.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(std::sync::Arc<str>);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(text: &str) -> Name {
+        Name(text.into())
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// So that maps keyed by `Name` are looked up with a `&str`.
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
 /// A value together with the line it was read from (0 for built-ins).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located<T> {
@@ -124,8 +192,8 @@ pub struct Config {
     pub public_path: PathBuf,
     /// Path of `priv/notifications.cfg` as opened.
     pub private_path: PathBuf,
-    pub targets: BTreeMap<String, Target>,
-    pub matchers: BTreeMap<String, Matcher>,
+    pub targets: BTreeMap<Name, Target>,
+    pub matchers: BTreeMap<Name, Matcher>,
     pub users: Users,
     pub datacenter: Datacenter,
 }
@@ -162,7 +230,7 @@ pub struct Datacenter {
 
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub name: String,
+    pub name: Name,
     pub origin: Origin,
     pub comment: Option<String>,
     pub disable: bool,
@@ -350,7 +418,7 @@ impl MatchMode {
 
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    pub name: String,
+    pub name: Name,
     pub origin: Origin,
     pub comment: Option<String>,
     pub disable: bool,
@@ -361,7 +429,7 @@ pub struct Matcher {
     pub match_field: Vec<Located<Rule<FieldRule>>>,
     pub match_severity: Vec<Located<Rule<SeverityRule>>>,
     pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
-    pub target: Vec<Located<String>>,
+    pub target: Vec<Located<Name>>,
     /// The line of each property.
     pub lines: Lines,
 }

@@ -12,8 +12,8 @@ use crate::matcher::severity::SeverityRule;
 use super::NameMap;
 use super::findings::Findings;
 use super::model::{
-    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Rule, Secret, SendmailConfig, SmtpConfig,
-    SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
+    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Name, Rule, Secret, SendmailConfig,
+    SmtpConfig, SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
 };
 use super::section::{COMMENT_HINT, RawProperty, RawSection};
 use super::value::{self, PropertyKey, TextLimits};
@@ -148,12 +148,32 @@ impl std::fmt::Display for Prop {
 type Apply<T> = for<'t> fn(&mut T, &'t str, usize, &mut Interner<'t>) -> Result<(), String>;
 
 /// Matcher rules parsed so far, by their text: each distinct rule is parsed once and then
-/// shared (a failing one is parsed again, so every line still gets its message).
+/// shared (a failing one is parsed again, so every line still gets its message). Target
+/// names likewise: thousands of matchers name the same few targets.
 #[derive(Default)]
 pub struct Interner<'t> {
     field: NameMap<'t, Rule<FieldRule>>,
     severity: NameMap<'t, Rule<SeverityRule>>,
     calendar: NameMap<'t, Rule<CalendarRule>>,
+    targets: NameMap<'t, Name>,
+}
+
+impl<'t> Interner<'t> {
+    /// The shared copy of the target name `text`.
+    fn target(&mut self, text: &'t str) -> Name {
+        Name::clone(self.targets.entry(text).or_insert_with(|| Name::from(text)))
+    }
+
+    /// The shared copy of a matcher's target reference `text`, checked the first time
+    /// (every name interned is a valid one).
+    fn target_reference(&mut self, text: &'t str) -> Result<Name, String> {
+        if let Some(name) = self.targets.get(text) {
+            return Ok(Name::clone(name));
+        }
+        value::check_entity_name(text)
+            .map_err(|reason| format!("invalid name '{}': {reason}", printable(text)))?;
+        Ok(self.target(text))
+    }
 }
 
 /// The shared rule for `text`, parsed by `parse` the first time.
@@ -495,7 +515,7 @@ pub struct MatcherBody {
     pub match_field: Vec<Located<Rule<FieldRule>>>,
     pub match_severity: Vec<Located<Rule<SeverityRule>>>,
     pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
-    pub target: Vec<Located<String>>,
+    pub target: Vec<Located<Name>>,
 }
 
 impl MatcherBody {
@@ -542,13 +562,9 @@ const MATCHER: &[PropDef<MatcherBody>] = &[
         m.invert_match = value::parse_bool(v)?;
         Ok(())
     }),
-    list(Prop::Target, |m, v, line, _| {
-        value::check_entity_name(v)
-            .map_err(|reason| format!("invalid name '{}': {reason}", printable(v)))?;
-        m.target.push(Located {
-            value: v.to_string(),
-            line,
-        });
+    list(Prop::Target, |m, v, line, names| {
+        let value = names.target_reference(v)?;
+        m.target.push(Located { value, line });
         Ok(())
     }),
 ];
@@ -612,7 +628,7 @@ pub enum Body {
 #[derive(Debug, Clone)]
 pub struct Section {
     pub section_type: SectionType,
-    pub name: String,
+    pub name: Name,
     pub line: usize,
     pub common: Common,
     pub body: Body,
@@ -752,9 +768,14 @@ pub fn check<'t>(
         ..
     } = reader;
     if valid {
+        // A matcher's name is its own; a target's is shared with the matchers naming it.
+        let name = match section_type {
+            SectionType::Matcher => Name::from(raw.name),
+            _ => rules.target(raw.name),
+        };
         Checked::Valid(Section {
             section_type,
-            name: raw.name.to_string(),
+            name,
             line: raw.line,
             common,
             body,

@@ -135,7 +135,7 @@ fn missing_files_give_the_builtins() {
     assert_eq!(
         default.target,
         vec![Located {
-            value: "mail-to-root".to_string(),
+            value: "mail-to-root".into(),
             line: 0
         }]
     );
@@ -730,7 +730,7 @@ fn matcher_properties_and_defaults() {
     assert_eq!(
         m1.target,
         vec![Located {
-            value: "mail-to-root".to_string(),
+            value: "mail-to-root".into(),
             line: 8
         }]
     );
@@ -1821,7 +1821,7 @@ mod properties {
         let mut valid: BTreeMap<String, Section> = BTreeMap::new();
         read_notifications(&source.content, side, &mut findings, |event| match event {
             Event::Keep(section) => {
-                valid.insert(section.name.clone(), section);
+                valid.insert(section.name.to_string(), section);
             }
             Event::Forget(name) => {
                 valid.remove(name);
@@ -1837,7 +1837,7 @@ mod properties {
                 .sections
                 .iter()
                 .rev()
-                .find(|r| r.name == section.name && r.section_type == section_type)
+                .find(|r| r.name == section.name.as_str() && r.section_type == section_type)
             else {
                 panic!("no raw section for {section_type}: {}", section.name);
             };
@@ -1853,7 +1853,11 @@ mod properties {
                 }
             }
             out.push('\n');
-            shape.push((section_type.to_string(), section.name.clone(), canonical));
+            shape.push((
+                section_type.to_string(),
+                section.name.to_string(),
+                canonical,
+            ));
         }
         (shape, out)
     }

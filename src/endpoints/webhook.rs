@@ -181,7 +181,7 @@ mod tests {
 
     fn with<T>(settings: &WebhookConfig, f: impl FnOnce(&Webhook<'_>) -> T) -> T {
         let target = Target {
-            name: "hook".to_string(),
+            name: "hook".into(),
             origin: Origin::UserCreated,
             comment: None,
             disable: false,
