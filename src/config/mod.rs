@@ -27,7 +27,7 @@ pub use datacenter::{HttpProxy, parse_http_proxy};
 pub use model::*;
 
 use findings::Findings;
-use schema::{Body, Checked, Section, Side};
+use schema::{Body, Checked, Section, SectionType, Side};
 
 /// Files larger than this are refused (config.md §1).
 pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
@@ -409,6 +409,14 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         datacenter,
     };
     let builtins = builtin::sections();
+    // Matchers are many and usually written in name order: collected, then built into
+    // their map at once, which is quicker than inserting one at a time and fills the
+    // map's nodes. `forgotten` holds, for a name used again, how many matchers had been
+    // collected then: the earlier ones of that name are dropped (targets are removed
+    // from their map at once).
+    let mut matchers: Vec<(Name, Matcher)> =
+        Vec::with_capacity(matcher_headers(&sources.public.content));
+    let mut forgotten: NameMap<usize> = NameMap::default();
     let public_invalid = read_notifications(
         &sources.public.content,
         Side::Public,
@@ -420,17 +428,26 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
                     Entry::Target(target) => {
                         config.targets.insert(target.name.clone(), target);
                     }
-                    Entry::Matcher(matcher) => {
-                        config.matchers.insert(matcher.name.clone(), matcher);
-                    }
+                    Entry::Matcher(matcher) => matchers.push((matcher.name.clone(), matcher)),
                 }
             }
             Event::Forget(name) => {
                 config.targets.remove(name);
-                config.matchers.remove(name);
+                forgotten.insert(name, matchers.len());
             }
         },
     );
+    if !forgotten.is_empty() {
+        let mut index = 0;
+        matchers.retain(|(name, _)| {
+            let kept = forgotten
+                .get(name.as_str())
+                .is_none_or(|collected| index >= *collected);
+            index += 1;
+            kept
+        });
+    }
+    config.matchers = BTreeMap::from_iter(matchers);
     for builtin in builtins {
         if !config.targets.contains_key(&builtin.name)
             && !config.matchers.contains_key(&builtin.name)
@@ -508,6 +525,21 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         findings.extend(list);
     }
     Loaded { config, findings }
+}
+
+/// How many lines of `content` start a matcher section, about: room for exactly them
+/// spares a growing list the copies whose memory stays resident. (memchr's search is
+/// vectorised; the standard library's substring search costs as much here as a tenth of
+/// the whole load.)
+fn matcher_headers(content: &FileContent) -> usize {
+    let FileContent::Text(text) = content else {
+        return 0;
+    };
+    let header = SectionType::Matcher.as_str().as_bytes();
+    let mut line_start = b"\n".to_vec();
+    line_start.extend_from_slice(header);
+    let at_start = text.as_bytes().starts_with(header);
+    usize::from(at_start) + memchr::memmem::find_iter(text.as_bytes(), &line_start).count()
 }
 
 enum Entry {

@@ -1148,6 +1148,29 @@ fn duplicate_section_names() {
     assert!(loaded.config.matchers.contains_key("s2"));
 }
 
+/// Matchers are collected and built into their map at the end: a later section of the
+/// same name still replaces them, whatever it is.
+#[test]
+fn later_sections_replace_matchers() {
+    let loaded = public(
+        "matcher: m1\n\tcomment first\n\n\
+         matcher: m1\n\tcomment second\n\n\
+         matcher: gone\n\tcomment valid\n\n\
+         matcher: gone\n\tmode sometimes\n\n\
+         matcher: was-matcher\n\n\
+         sendmail: was-matcher\n\tmailto ab\n\n\
+         matcher: back\n\tcomment one\n\n\
+         matcher: back\n\tmode sometimes\n\n\
+         matcher: back\n\tcomment three\n",
+    );
+    let names: Vec<&str> = loaded.config.matchers.keys().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["back", "default-matcher", "m1"]);
+    assert_eq!(matcher(&loaded, "m1").comment.as_deref(), Some("second"));
+    assert_eq!(matcher(&loaded, "back").comment.as_deref(), Some("three"));
+    assert_eq!(matcher(&loaded, "back").line, 24);
+    assert_eq!(target(&loaded, "was-matcher").kind.type_name(), "sendmail");
+}
+
 #[test]
 fn errors_are_collected_across_sections_and_files() {
     let loaded = both(
