@@ -8,7 +8,7 @@ pub mod severity;
 use chrono::{DateTime, FixedOffset, TimeZone, Weekday};
 use serde::{Serialize, Serializer};
 
-use crate::config::{MatchMode, Matcher, Prop};
+use crate::config::{Located, MatchMode, Matcher, Name, Prop};
 use crate::notification::{Fields, Notification, Severity};
 
 /// One rule's own result, in file order.
@@ -43,7 +43,9 @@ pub struct MatcherTrace<'a> {
     pub rules: Vec<RuleTrace<'a>>,
     pub no_rules: bool,
     pub matched: bool,
-    pub targets: Vec<&'a str>,
+    /// The matcher's own list, borrowed: evaluating a matcher allocates nothing for it.
+    #[serde(serialize_with = "serialize_targets")]
+    pub targets: &'a [Located<Name>],
     /// Set when a rule could not be evaluated (the matcher then does not match).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -70,7 +72,7 @@ where
         rules: Vec::new(),
         no_rules: !matcher.has_rules(),
         matched: false,
-        targets: matcher.target.iter().map(|t| t.value.as_str()).collect(),
+        targets: &matcher.target,
         error: None,
     };
     if matcher.disable {
@@ -163,6 +165,14 @@ impl RuleTrace<'_> {
 
 fn format_local(time: &DateTime<FixedOffset>) -> String {
     time.format("%a %Y-%m-%d %H:%M %:z").to_string()
+}
+
+/// The names only, as a list of strings.
+fn serialize_targets<S: Serializer>(
+    targets: &&[Located<Name>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(targets.iter().map(|target| &target.value))
 }
 
 fn serialize_local_time<S: Serializer>(
