@@ -103,6 +103,7 @@ pub enum Prop {
     MatchSeverity,
     MatchCalendar,
     InvertMatch,
+    // The last one: `PropSet` checks that the last fits its bits.
     Target,
 }
 
@@ -136,6 +137,28 @@ impl Prop {
         }
     }
 }
+
+/// A set of properties, one bit each: what a section has written so far, kept without an
+/// allocation per section.
+#[derive(Debug, Clone, Copy, Default)]
+struct PropSet(u32);
+
+impl PropSet {
+    const fn bit(prop: Prop) -> u32 {
+        1 << prop as u32
+    }
+
+    fn insert(&mut self, prop: Prop) {
+        self.0 |= PropSet::bit(prop);
+    }
+
+    fn contains(self, prop: Prop) -> bool {
+        self.0 & PropSet::bit(prop) != 0
+    }
+}
+
+// Every property has its bit (`Target` is the last).
+const _: () = assert!((Prop::Target as u32) < u32::BITS);
 
 impl std::fmt::Display for Prop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -743,7 +766,7 @@ pub fn check<'t>(
         rules,
         valid: raw.errors.is_empty(),
         lines: Lines::with_capacity(raw.properties.len()),
-        written: Vec::new(),
+        written: PropSet::default(),
         common: Common::default(),
     };
     let body = match (side, section_type) {
@@ -800,7 +823,7 @@ struct Reader<'r, 't> {
     lines: Lines,
     /// Keys written so far, with a valid value or not: for duplicates and required keys.
     /// (Only known keys matter for both; an unknown key is an error of its own.)
-    written: Vec<Prop>,
+    written: PropSet,
     common: Common,
 }
 
@@ -833,7 +856,7 @@ impl<'t> Reader<'_, 't> {
             }
         }
         for def in defs.iter().filter(|def| def.required) {
-            if !self.written.contains(&def.prop) {
+            if !self.written.contains(def.prop) {
                 self.findings.load_error(
                     self.raw.line,
                     format!(
@@ -857,12 +880,12 @@ impl<'t> Reader<'_, 't> {
         property: &RawProperty<'t>,
     ) -> Result<(), String> {
         let key = property.key;
-        if !def.list && self.written.contains(&def.prop) {
+        if !def.list && self.written.contains(def.prop) {
             return Err(format!(
                 "duplicate property '{key}' (only list properties may be repeated)"
             ));
         }
-        self.written.push(def.prop);
+        self.written.insert(def.prop);
         (def.apply)(target, property.value, property.line, self.rules)
             .map_err(|reason| format!("property '{key}': {reason}"))?;
         self.lines.push(def.prop, property.line);
