@@ -69,7 +69,10 @@ where
         disabled: matcher.disable,
         mode: matcher.mode,
         invert_match: matcher.invert_match,
-        rules: Vec::new(),
+        // Exactly one entry per rule: the traces of all matchers live until routing ends.
+        rules: Vec::with_capacity(
+            matcher.match_field.len() + matcher.match_severity.len() + matcher.match_calendar.len(),
+        ),
         no_rules: !matcher.has_rules(),
         matched: false,
         targets: &matcher.target,
