@@ -1148,10 +1148,10 @@ fn duplicate_section_names() {
     assert!(loaded.config.matchers.contains_key("s2"));
 }
 
-/// Matchers are collected and built into their map at the end: a later section of the
-/// same name still replaces them, whatever it is.
+/// Targets and matchers are collected and built into their maps at the end: a later
+/// section of the same name still replaces them, whatever it is.
 #[test]
-fn later_sections_replace_matchers() {
+fn later_sections_replace_collected_ones() {
     let loaded = public(
         "matcher: m1\n\tcomment first\n\n\
          matcher: m1\n\tcomment second\n\n\
@@ -1161,7 +1161,9 @@ fn later_sections_replace_matchers() {
          sendmail: was-matcher\n\tmailto ab\n\n\
          matcher: back\n\tcomment one\n\n\
          matcher: back\n\tmode sometimes\n\n\
-         matcher: back\n\tcomment three\n",
+         matcher: back\n\tcomment three\n\n\
+         sendmail: gone-target\n\tmailto ab\n\n\
+         sendmail: gone-target\n\tmailto x\n",
     );
     let names: Vec<&str> = loaded.config.matchers.keys().map(|n| n.as_str()).collect();
     assert_eq!(names, ["back", "default-matcher", "m1"]);
@@ -1169,6 +1171,7 @@ fn later_sections_replace_matchers() {
     assert_eq!(matcher(&loaded, "back").comment.as_deref(), Some("three"));
     assert_eq!(matcher(&loaded, "back").line, 24);
     assert_eq!(target(&loaded, "was-matcher").kind.type_name(), "sendmail");
+    assert!(!loaded.config.targets.contains_key("gone-target"));
 }
 
 #[test]
