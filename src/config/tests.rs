@@ -1148,8 +1148,8 @@ fn duplicate_section_names() {
     assert!(loaded.config.matchers.contains_key("s2"));
 }
 
-/// Targets and matchers are collected and built into their maps at the end: a later
-/// section of the same name still replaces them, whatever it is.
+/// Matchers are collected and built into their map at the end: a later section of the
+/// same name still replaces them, whatever it is, as it replaces a target.
 #[test]
 fn later_sections_replace_collected_ones() {
     let loaded = public(
