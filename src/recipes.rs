@@ -6,6 +6,8 @@
 
 use base64::Engine;
 
+use crate::config::Prop;
+
 /// One service reached through a `webhook:` target.
 #[derive(Debug)]
 pub struct Recipe {
@@ -208,13 +210,20 @@ impl Recipe {
     /// values and body base64-encoded), ending in an empty line.
     pub fn public_section(&self, target: &str) -> String {
         let mut text = format!(
-            "webhook: {target}\n\tmethod {}\n\turl {}\n",
-            self.method, self.url
+            "webhook: {target}\n\t{} {}\n\t{} {}\n",
+            Prop::Method,
+            self.method,
+            Prop::Url,
+            self.url
         );
         for (name, value) in self.headers {
-            text.push_str(&format!("\theader name={name},value={}\n", base64(value)));
+            text.push_str(&format!(
+                "\t{} name={name},value={}\n",
+                Prop::Header,
+                base64(value)
+            ));
         }
-        text.push_str(&format!("\tbody {}\n\n", base64(self.body)));
+        text.push_str(&format!("\t{} {}\n\n", Prop::Body, base64(self.body)));
         text
     }
 
@@ -223,7 +232,8 @@ impl Recipe {
         let mut text = format!("webhook: {target}\n");
         for secret in self.secrets {
             text.push_str(&format!(
-                "\tsecret name={},value={}\n",
+                "\t{} name={},value={}\n",
+                Prop::Secret,
                 secret.name,
                 base64(secret.placeholder)
             ));

@@ -44,7 +44,8 @@ pub fn explain_text(routing: &Routing) -> String {
             let targets = if m.targets.is_empty() {
                 "(none)".to_string()
             } else {
-                m.targets.join(", ")
+                let names: Vec<&str> = m.targets.iter().map(|t| t.value.as_str()).collect();
+                names.join(", ")
             };
             let _ = writeln!(out, "  => targets: {targets}");
         }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::args::{ListArgs, ListWhat};
 use super::{Host, Output};
-use crate::config::{Config, Located, Matcher, Prop, Rule, Target, TargetKind, value};
+use crate::config::{Config, Located, Matcher, Name, Prop, Rule, Target, TargetKind, value};
 use crate::exit::ExitStatus;
 use crate::redact::reduce_url;
 
@@ -53,7 +53,7 @@ fn target_table(config: &Config) -> String {
     ])];
     for t in config.targets.values() {
         rows.push(vec![
-            t.name.clone(),
+            t.name.to_string(),
             t.kind.type_name().to_string(),
             t.origin.as_str().to_string(),
             yes_no(t.disable),
@@ -77,7 +77,7 @@ fn matcher_table(config: &Config) -> String {
         };
         let targets: Vec<&str> = m.target.iter().map(|t| t.value.as_str()).collect();
         rows.push(vec![
-            m.name.clone(),
+            m.name.to_string(),
             m.origin.as_str().to_string(),
             yes_no(m.disable),
             m.mode.as_str().to_string(),
@@ -251,7 +251,7 @@ fn matcher_json(m: &Matcher) -> Value {
     put(&mut v, Prop::MatchField, texts(&m.match_field));
     put(&mut v, Prop::MatchSeverity, texts(&m.match_severity));
     put(&mut v, Prop::MatchCalendar, texts(&m.match_calendar));
-    let targets: Vec<&String> = m.target.iter().map(|t| &t.value).collect();
+    let targets: Vec<&Name> = m.target.iter().map(|t| &t.value).collect();
     put(&mut v, Prop::Target, targets);
     put(&mut v, Prop::Comment, &m.comment);
     Value::Object(v)

@@ -66,7 +66,8 @@ fn check_matchers(cx: &Context, targets: &NameMap<&Target>, findings: &mut Findi
         let name = &matcher.name;
         for target in &matcher.target {
             let wanted = &target.value;
-            if targets.contains_key(wanted.as_str()) || cx.public_invalid.contains(wanted) {
+            if targets.contains_key(wanted.as_str()) || cx.public_invalid.contains(wanted.as_str())
+            {
                 continue;
             }
             let note = if cx.config.matchers.contains_key(wanted) {
@@ -228,7 +229,8 @@ fn check_mail_targets(cx: &Context, out: &mut Out) {
             out.users.error(
                 0,
                 format!(
-                    "cannot read: {reason}; the mailto-user entries of {} cannot be resolved",
+                    "cannot read: {reason}; the {} entries of {} cannot be resolved",
+                    Prop::MailtoUser,
                     quoted_list("target", &unresolvable)
                 ),
             );
@@ -258,7 +260,7 @@ fn check_smtp(cx: &Context, findings: &mut Findings) {
         }
         if smtp.username.is_some() {
             let username_line = lines.first(Prop::Username).unwrap_or(target.line);
-            if smtp.password.is_none() && !cx.private_invalid.contains(name) {
+            if smtp.password.is_none() && !cx.private_invalid.contains(name.as_str()) {
                 findings.error(
                     username_line,
                     format!(
@@ -288,7 +290,7 @@ fn check_gotify(cx: &Context, findings: &mut Findings) {
             continue;
         };
         let name = &target.name;
-        if gotify.token.is_none() && !cx.private_invalid.contains(name) {
+        if gotify.token.is_none() && !cx.private_invalid.contains(name.as_str()) {
             findings.error(
                 target.line,
                 format!("gotify target '{name}' has no token in priv/notifications.cfg"),
@@ -497,9 +499,9 @@ fn check_system_mail_route(cx: &Context, targets: &NameMap<&Target>, findings: &
         return;
     }
     let when = if routed == 0 {
-        ""
+        String::new()
     } else {
-        " at some times (match-calendar)"
+        format!(" at some times ({})", Prop::MatchCalendar)
     };
     findings.warning(
         0,

@@ -27,7 +27,7 @@ pub use datacenter::{HttpProxy, parse_http_proxy};
 pub use model::*;
 
 use findings::Findings;
-use schema::{Body, Checked, Section, Side};
+use schema::{Body, Checked, Section, SectionType, Side};
 
 /// Files larger than this are refused (config.md §1).
 pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
@@ -409,6 +409,14 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         datacenter,
     };
     let builtins = builtin::sections();
+    // Matchers are many and usually written in name order: collected, then built into
+    // their map at once, which is quicker than inserting one at a time and fills the
+    // map's nodes. `forgotten` holds, for a name used again, how many matchers had been
+    // collected then: the earlier ones of that name are dropped (targets are removed
+    // from their map at once).
+    let mut matchers: Vec<(Name, Matcher)> =
+        Vec::with_capacity(matcher_headers(&sources.public.content));
+    let mut forgotten: NameMap<usize> = NameMap::default();
     let public_invalid = read_notifications(
         &sources.public.content,
         Side::Public,
@@ -420,17 +428,26 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
                     Entry::Target(target) => {
                         config.targets.insert(target.name.clone(), target);
                     }
-                    Entry::Matcher(matcher) => {
-                        config.matchers.insert(matcher.name.clone(), matcher);
-                    }
+                    Entry::Matcher(matcher) => matchers.push((matcher.name.clone(), matcher)),
                 }
             }
             Event::Forget(name) => {
                 config.targets.remove(name);
-                config.matchers.remove(name);
+                forgotten.insert(name, matchers.len());
             }
         },
     );
+    if !forgotten.is_empty() {
+        let mut index = 0;
+        matchers.retain(|(name, _)| {
+            let kept = forgotten
+                .get(name.as_str())
+                .is_none_or(|collected| index >= *collected);
+            index += 1;
+            kept
+        });
+    }
+    config.matchers = BTreeMap::from_iter(matchers);
     for builtin in builtins {
         if !config.targets.contains_key(&builtin.name)
             && !config.matchers.contains_key(&builtin.name)
@@ -446,7 +463,7 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
         }
     }
     // Few and small: kept until all are read, then joined in name order.
-    let mut private: BTreeMap<String, Section> = BTreeMap::new();
+    let mut private: BTreeMap<Name, Section> = BTreeMap::new();
     let private_invalid = read_notifications(
         &sources.private.content,
         Side::Private,
@@ -510,6 +527,21 @@ pub fn parse(sources: &Sources, host: &HostFacts) -> Loaded {
     Loaded { config, findings }
 }
 
+/// How many lines of `content` start a matcher section, about: room for exactly them
+/// spares a growing list the copies whose memory stays resident. (memchr's search is
+/// vectorised; the standard library's substring search costs as much here as a tenth of
+/// the whole load.)
+fn matcher_headers(content: &FileContent) -> usize {
+    let FileContent::Text(text) = content else {
+        return 0;
+    };
+    let header = SectionType::Matcher.as_str().as_bytes();
+    let mut line_start = b"\n".to_vec();
+    line_start.extend_from_slice(header);
+    let at_start = text.as_bytes().starts_with(header);
+    usize::from(at_start) + memchr::memmem::find_iter(text.as_bytes(), &line_start).count()
+}
+
 enum Entry {
     Target(Target),
     Matcher(Matcher),
@@ -564,7 +596,7 @@ fn into_model(section: Section, origin: Origin) -> Entry {
 /// Gives each gotify, smtp and webhook target its private part (config.md §5.3).
 fn join_private(
     config: &mut Config,
-    private: BTreeMap<String, Section>,
+    private: BTreeMap<Name, Section>,
     public_invalid: &BTreeSet<String>,
     findings: &mut Findings,
 ) {
@@ -599,7 +631,7 @@ fn join_private(
                     target.kind.type_name()
                 ),
             ),
-            None if public_invalid.contains(&name) => {}
+            None if public_invalid.contains(name.as_str()) => {}
             None => findings.warning(
                 line,
                 format!(

@@ -1,5 +1,12 @@
 //! The typed configuration that the rest of pvenotify works on. Built by the loader from
 //! the four files; plain data, no I/O.
+//!
+//! It is compact where large configurations repeat themselves: a target's name is stored
+//! once (`Name`, shared by its section and every matcher naming it) and a matcher rule once
+//! per distinct text (`Rule`). Both are interned while a file is read, not borrowed from its
+//! text: borrowing would tie a lifetime to `Config` and to everything holding it, for a
+//! saving that sharing already gives. Other values (addresses, URLs, comments) are each
+//! copied once; there is one per target, and targets are few.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +19,7 @@ use crate::matcher::field::FieldRule;
 use crate::matcher::severity::SeverityRule;
 
 pub use super::schema::Prop;
+use super::schema::defaults;
 
 /// A secret value from `priv/notifications.cfg` (or proxy credentials). Its `Debug` and
 /// `Display` never show the value, so it cannot leak through a stray `{:?}`.
@@ -64,6 +72,67 @@ impl Origin {
 /// text: large configurations repeat a few rules thousands of times, and each is parsed
 /// (a regex compiled) and stored once.
 pub type Rule<R> = std::sync::Arc<(String, R)>;
+
+/// The name of a section, or a matcher's reference to one; clones share the text.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(std::sync::Arc<str>);
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Name {
+    fn from(text: &str) -> Name {
+        Name(text.into())
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// So that maps keyed by `Name` are looked up with a `&str`.
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl fmt::Debug for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 /// A value together with the line it was read from (0 for built-ins).
 #[derive(Debug, Clone, PartialEq)]
@@ -123,8 +192,8 @@ pub struct Config {
     pub public_path: PathBuf,
     /// Path of `priv/notifications.cfg` as opened.
     pub private_path: PathBuf,
-    pub targets: BTreeMap<String, Target>,
-    pub matchers: BTreeMap<String, Matcher>,
+    pub targets: BTreeMap<Name, Target>,
+    pub matchers: BTreeMap<Name, Matcher>,
     pub users: Users,
     pub datacenter: Datacenter,
 }
@@ -161,7 +230,7 @@ pub struct Datacenter {
 
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub name: String,
+    pub name: Name,
     pub origin: Origin,
     pub comment: Option<String>,
     pub disable: bool,
@@ -199,16 +268,30 @@ pub struct SendmailConfig {
     pub mailto: Vec<String>,
     pub mailto_user: Vec<String>,
     pub from_address: Option<String>,
+    /// As written; `None` = the schema's default (`author()`).
     pub author: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+impl SendmailConfig {
+    /// The display name of the sender.
+    pub fn author(&self) -> &str {
+        self.author.as_deref().unwrap_or(defaults::SENDMAIL_AUTHOR)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpMode {
     Insecure,
     Starttls,
-    #[default]
     Tls,
+}
+
+/// The schema's default for smtp `mode`.
+impl Default for SmtpMode {
+    fn default() -> SmtpMode {
+        defaults::SMTP_MODE
+    }
 }
 
 impl SmtpMode {
@@ -217,14 +300,6 @@ impl SmtpMode {
             SmtpMode::Insecure => "insecure",
             SmtpMode::Starttls => "starttls",
             SmtpMode::Tls => "tls",
-        }
-    }
-
-    pub fn default_port(self) -> u16 {
-        match self {
-            SmtpMode::Insecure => 25,
-            SmtpMode::Starttls => 587,
-            SmtpMode::Tls => 465,
         }
     }
 }
@@ -241,12 +316,19 @@ pub struct SmtpConfig {
     pub mailto: Vec<String>,
     pub mailto_user: Vec<String>,
     pub from_address: String,
+    /// As written; `None` = the schema's default (`author()`).
     pub author: Option<String>,
 }
 
 impl SmtpConfig {
+    /// The port written, else the schema's default for the mode.
     pub fn effective_port(&self) -> u16 {
-        self.port.unwrap_or_else(|| self.mode.default_port())
+        self.port.unwrap_or_else(|| defaults::smtp_port(self))
+    }
+
+    /// The display name of the sender.
+    pub fn author(&self) -> &str {
+        self.author.as_deref().unwrap_or(defaults::SMTP_AUTHOR)
     }
 }
 
@@ -257,13 +339,20 @@ pub struct GotifyConfig {
     pub token: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HttpMethod {
-    #[default]
     Post,
     Put,
     Get,
+}
+
+/// Only where the reader starts: webhook `method` is required and has no default, so a
+/// section without it is invalid and this value is never seen.
+impl Default for HttpMethod {
+    fn default() -> HttpMethod {
+        HttpMethod::Post
+    }
 }
 
 impl HttpMethod {
@@ -304,12 +393,18 @@ pub struct WebhookConfig {
     pub secret: Vec<WebhookSecret>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchMode {
-    #[default]
     All,
     Any,
+}
+
+/// The schema's default for matcher `mode`.
+impl Default for MatchMode {
+    fn default() -> MatchMode {
+        defaults::MATCH_MODE
+    }
 }
 
 impl MatchMode {
@@ -323,7 +418,7 @@ impl MatchMode {
 
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    pub name: String,
+    pub name: Name,
     pub origin: Origin,
     pub comment: Option<String>,
     pub disable: bool,
@@ -334,7 +429,7 @@ pub struct Matcher {
     pub match_field: Vec<Located<Rule<FieldRule>>>,
     pub match_severity: Vec<Located<Rule<SeverityRule>>>,
     pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
-    pub target: Vec<Located<String>>,
+    pub target: Vec<Located<Name>>,
     /// The line of each property.
     pub lines: Lines,
 }

@@ -1,7 +1,9 @@
 //! The section types of both notification files and their properties (config.md §4): the
-//! one table that names every key, says whether it repeats or is required, and parses its
-//! value straight into the typed model. `check` reads one section of the file this way, in
-//! a single pass, keeping the line of every property, or reports why it cannot.
+//! one table that names every key, says whether it repeats or is required, states what it
+//! means when it is not written, and parses its value straight into the typed model. `check`
+//! reads one section of the file this way, in a single pass, keeping the line of every
+//! property, or reports why it cannot. The model's defaults (`SmtpMode::default`,
+//! `SmtpConfig::effective_port`, …) read the table, so no default is written anywhere else.
 
 use crate::matcher::calendar::CalendarRule;
 use crate::matcher::field::FieldRule;
@@ -10,8 +12,8 @@ use crate::matcher::severity::SeverityRule;
 use super::NameMap;
 use super::findings::Findings;
 use super::model::{
-    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Rule, Secret, SendmailConfig, SmtpConfig,
-    SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
+    GotifyConfig, HttpMethod, Lines, Located, MatchMode, Name, Rule, Secret, SendmailConfig,
+    SmtpConfig, SmtpMode, WebhookConfig, WebhookHeader, WebhookSecret,
 };
 use super::section::{COMMENT_HINT, RawProperty, RawSection};
 use super::value::{self, PropertyKey, TextLimits};
@@ -101,6 +103,7 @@ pub enum Prop {
     MatchSeverity,
     MatchCalendar,
     InvertMatch,
+    // The last one: `PropSet` checks that the last fits its bits.
     Target,
 }
 
@@ -135,6 +138,28 @@ impl Prop {
     }
 }
 
+/// A set of properties, one bit each: what a section has written so far, kept without an
+/// allocation per section.
+#[derive(Debug, Clone, Copy, Default)]
+struct PropSet(u32);
+
+impl PropSet {
+    const fn bit(prop: Prop) -> u32 {
+        1 << prop as u32
+    }
+
+    fn insert(&mut self, prop: Prop) {
+        self.0 |= PropSet::bit(prop);
+    }
+
+    fn contains(self, prop: Prop) -> bool {
+        self.0 & PropSet::bit(prop) != 0
+    }
+}
+
+// Every property has its bit (`Target` is the last).
+const _: () = assert!((Prop::Target as u32) < u32::BITS);
+
 impl std::fmt::Display for Prop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.key())
@@ -146,12 +171,32 @@ impl std::fmt::Display for Prop {
 type Apply<T> = for<'t> fn(&mut T, &'t str, usize, &mut Interner<'t>) -> Result<(), String>;
 
 /// Matcher rules parsed so far, by their text: each distinct rule is parsed once and then
-/// shared (a failing one is parsed again, so every line still gets its message).
+/// shared (a failing one is parsed again, so every line still gets its message). Target
+/// names likewise: thousands of matchers name the same few targets.
 #[derive(Default)]
 pub struct Interner<'t> {
     field: NameMap<'t, Rule<FieldRule>>,
     severity: NameMap<'t, Rule<SeverityRule>>,
     calendar: NameMap<'t, Rule<CalendarRule>>,
+    targets: NameMap<'t, Name>,
+}
+
+impl<'t> Interner<'t> {
+    /// The shared copy of the target name `text`.
+    fn target(&mut self, text: &'t str) -> Name {
+        Name::clone(self.targets.entry(text).or_insert_with(|| Name::from(text)))
+    }
+
+    /// The shared copy of a matcher's target reference `text`, checked the first time
+    /// (every name interned is a valid one).
+    fn target_reference(&mut self, text: &'t str) -> Result<Name, String> {
+        if let Some(name) = self.targets.get(text) {
+            return Ok(Name::clone(name));
+        }
+        value::check_entity_name(text)
+            .map_err(|reason| format!("invalid name '{}': {reason}", printable(text)))?;
+        Ok(self.target(text))
+    }
 }
 
 /// The shared rule for `text`, parsed by `parse` the first time.
@@ -168,11 +213,24 @@ fn intern<'t, R>(
     Ok(rule)
 }
 
-/// One property of a section type: its key, its shape and how its value enters the model.
+/// What a key stands for when its section does not write it.
+pub enum Absent<T: 'static> {
+    /// Nothing: the model keeps `None` or an empty list (or, for a required key, the
+    /// section is invalid).
+    Unset,
+    /// This value, as a file would write it.
+    Means(&'static str),
+    /// A value that depends on the section's other properties (smtp's port on its mode).
+    Depends(fn(&T) -> &'static str),
+}
+
+/// One property of a section type: its key, its shape, its default and how its value
+/// enters the model.
 pub struct PropDef<T: 'static> {
     pub prop: Prop,
     pub list: bool,
     pub required: bool,
+    pub absent: Absent<T>,
     apply: Apply<T>,
 }
 
@@ -181,7 +239,28 @@ const fn prop<T>(prop: Prop, apply: Apply<T>) -> PropDef<T> {
         prop,
         list: false,
         required: false,
+        absent: Absent::Unset,
         apply,
+    }
+}
+
+/// A property that means `text` when it is not written.
+const fn prop_or<T>(prop: Prop, text: &'static str, apply: Apply<T>) -> PropDef<T> {
+    PropDef {
+        absent: Absent::Means(text),
+        ..self::prop(prop, apply)
+    }
+}
+
+/// A property that means what `default` says of the section when it is not written.
+const fn prop_or_else<T>(
+    prop: Prop,
+    default: fn(&T) -> &'static str,
+    apply: Apply<T>,
+) -> PropDef<T> {
+    PropDef {
+        absent: Absent::Depends(default),
+        ..self::prop(prop, apply)
     }
 }
 
@@ -264,6 +343,73 @@ const HTTP_METHODS: &[(&str, HttpMethod)] = &[
 ];
 const MATCH_MODES: &[(&str, MatchMode)] = &[("all", MatchMode::All), ("any", MatchMode::Any)];
 
+/// The display name in `From:` of mail from a target that writes no `author`.
+const AUTHOR: &str = "Proxmox VE";
+
+/// Whether two texts are equal, at compile time.
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The fixed default the table states for `prop`, at compile time (a build error if it
+/// states none).
+const fn default_text<T>(defs: &[PropDef<T>], prop: Prop) -> &'static str {
+    let mut i = 0;
+    while i < defs.len() {
+        if defs[i].prop as u8 == prop as u8
+            && let Absent::Means(text) = defs[i].absent
+        {
+            return text;
+        }
+        i += 1;
+    }
+    panic!("the schema table states no default for this key")
+}
+
+/// The choice `word` names, at compile time (a build error if it names none).
+const fn choice<E: Copy>(choices: &[(&str, E)], word: &str) -> E {
+    let mut i = 0;
+    while i < choices.len() {
+        if same_text(choices[i].0, word) {
+            return choices[i].1;
+        }
+        i += 1;
+    }
+    panic!("a default is not among the choices of its key")
+}
+
+/// The table's defaults in the model's types, for the model's `Default`s and accessors;
+/// the fixed ones computed by the compiler from the table's texts.
+pub mod defaults {
+    use super::*;
+
+    pub const SMTP_MODE: SmtpMode = choice(SMTP_MODES, default_text(SMTP, Prop::Mode));
+    pub const MATCH_MODE: MatchMode = choice(MATCH_MODES, default_text(MATCHER, Prop::Mode));
+    pub const SENDMAIL_AUTHOR: &str = default_text(SENDMAIL, Prop::Author);
+    pub const SMTP_AUTHOR: &str = default_text(SMTP, Prop::Author);
+
+    /// The port an smtp target without `port` connects to.
+    pub fn smtp_port(smtp: &SmtpConfig) -> u16 {
+        let text = SMTP.iter().find_map(|def| match def.absent {
+            Absent::Depends(default) if def.prop == Prop::Port => Some(default(smtp)),
+            _ => None,
+        });
+        // The texts are numbers, as the table's unit test checks.
+        text.and_then(|text| text.parse().ok()).unwrap_or(0)
+    }
+}
+
 /// The properties every public section has.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Common {
@@ -277,7 +423,7 @@ const COMMON: &[PropDef<Common>] = &[
         c.comment = Some(v.to_string());
         Ok(())
     }),
-    prop(Prop::Disable, |c, v, _, _| {
+    prop_or(Prop::Disable, "0", |c, v, _, _| {
         c.disable = value::parse_bool(v)?;
         Ok(())
     }),
@@ -300,7 +446,7 @@ const SENDMAIL: &[PropDef<SendmailConfig>] = &[
         c.from_address = Some(text(v)?);
         Ok(())
     }),
-    prop(Prop::Author, |c, v, _, _| {
+    prop_or(Prop::Author, AUTHOR, |c, v, _, _| {
         c.author = Some(text(v)?);
         Ok(())
     }),
@@ -313,12 +459,20 @@ const SMTP: &[PropDef<SmtpConfig>] = &[
         c.server = text(v)?;
         Ok(())
     }),
-    prop(Prop::Port, |c, v, _, _| {
-        let port = value::parse_integer(v, 0, 65535)?;
-        c.port = u16::try_from(port).ok();
-        Ok(())
-    }),
-    prop(Prop::Mode, |c, v, _, _| {
+    prop_or_else(
+        Prop::Port,
+        |c| match c.mode {
+            SmtpMode::Insecure => "25",
+            SmtpMode::Starttls => "587",
+            SmtpMode::Tls => "465",
+        },
+        |c, v, _, _| {
+            let port = value::parse_integer(v, 0, 65535)?;
+            c.port = u16::try_from(port).ok();
+            Ok(())
+        },
+    ),
+    prop_or(Prop::Mode, "tls", |c, v, _, _| {
         c.mode = enumerated(v, SMTP_MODES)?;
         Ok(())
     }),
@@ -338,7 +492,7 @@ const SMTP: &[PropDef<SmtpConfig>] = &[
         c.from_address = text(v)?;
         Ok(())
     }),
-    prop(Prop::Author, |c, v, _, _| {
+    prop_or(Prop::Author, AUTHOR, |c, v, _, _| {
         c.author = Some(text(v)?);
         Ok(())
     }),
@@ -384,7 +538,7 @@ pub struct MatcherBody {
     pub match_field: Vec<Located<Rule<FieldRule>>>,
     pub match_severity: Vec<Located<Rule<SeverityRule>>>,
     pub match_calendar: Vec<Located<Rule<CalendarRule>>>,
-    pub target: Vec<Located<String>>,
+    pub target: Vec<Located<Name>>,
 }
 
 impl MatcherBody {
@@ -423,21 +577,17 @@ const MATCHER: &[PropDef<MatcherBody>] = &[
         m.match_calendar.push(Located { value, line });
         Ok(())
     }),
-    prop(Prop::Mode, |m, v, _, _| {
+    prop_or(Prop::Mode, "all", |m, v, _, _| {
         m.mode = enumerated(v, MATCH_MODES)?;
         Ok(())
     }),
-    prop(Prop::InvertMatch, |m, v, _, _| {
+    prop_or(Prop::InvertMatch, "0", |m, v, _, _| {
         m.invert_match = value::parse_bool(v)?;
         Ok(())
     }),
-    list(Prop::Target, |m, v, line, _| {
-        value::check_entity_name(v)
-            .map_err(|reason| format!("invalid name '{}': {reason}", printable(v)))?;
-        m.target.push(Located {
-            value: v.to_string(),
-            line,
-        });
+    list(Prop::Target, |m, v, line, names| {
+        let value = names.target_reference(v)?;
+        m.target.push(Located { value, line });
         Ok(())
     }),
 ];
@@ -501,7 +651,7 @@ pub enum Body {
 #[derive(Debug, Clone)]
 pub struct Section {
     pub section_type: SectionType,
-    pub name: String,
+    pub name: Name,
     pub line: usize,
     pub common: Common,
     pub body: Body,
@@ -616,7 +766,7 @@ pub fn check<'t>(
         rules,
         valid: raw.errors.is_empty(),
         lines: Lines::with_capacity(raw.properties.len()),
-        written: Vec::new(),
+        written: PropSet::default(),
         common: Common::default(),
     };
     let body = match (side, section_type) {
@@ -641,9 +791,14 @@ pub fn check<'t>(
         ..
     } = reader;
     if valid {
+        // A matcher's name is its own; a target's is shared with the matchers naming it.
+        let name = match section_type {
+            SectionType::Matcher => Name::from(raw.name),
+            _ => rules.target(raw.name),
+        };
         Checked::Valid(Section {
             section_type,
-            name: raw.name.to_string(),
+            name,
             line: raw.line,
             common,
             body,
@@ -668,7 +823,7 @@ struct Reader<'r, 't> {
     lines: Lines,
     /// Keys written so far, with a valid value or not: for duplicates and required keys.
     /// (Only known keys matter for both; an unknown key is an error of its own.)
-    written: Vec<Prop>,
+    written: PropSet,
     common: Common,
 }
 
@@ -701,7 +856,7 @@ impl<'t> Reader<'_, 't> {
             }
         }
         for def in defs.iter().filter(|def| def.required) {
-            if !self.written.contains(&def.prop) {
+            if !self.written.contains(def.prop) {
                 self.findings.load_error(
                     self.raw.line,
                     format!(
@@ -725,12 +880,12 @@ impl<'t> Reader<'_, 't> {
         property: &RawProperty<'t>,
     ) -> Result<(), String> {
         let key = property.key;
-        if !def.list && self.written.contains(&def.prop) {
+        if !def.list && self.written.contains(def.prop) {
             return Err(format!(
                 "duplicate property '{key}' (only list properties may be repeated)"
             ));
         }
-        self.written.push(def.prop);
+        self.written.insert(def.prop);
         (def.apply)(target, property.value, property.line, self.rules)
             .map_err(|reason| format!("property '{key}': {reason}"))?;
         self.lines.push(def.prop, property.line);
@@ -753,5 +908,88 @@ impl<'t> Reader<'_, 't> {
             message.push_str(hint);
         }
         message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each fixed default is a valid value and writing it changes nothing that `effective`
+    /// shows: the model starts out as the table says, or its accessors say it for `None`.
+    fn check_defaults<T: Default>(defs: &[PropDef<T>], effective: fn(&T) -> String) {
+        for def in defs {
+            if let Absent::Means(text) = def.absent {
+                let mut body = T::default();
+                (def.apply)(&mut body, text, 0, &mut Interner::default())
+                    .unwrap_or_else(|reason| panic!("default of {}: {reason}", def.prop));
+                assert_eq!(
+                    effective(&body),
+                    effective(&T::default()),
+                    "default of {}",
+                    def.prop
+                );
+            }
+        }
+    }
+
+    fn debug<T: std::fmt::Debug>(body: &T) -> String {
+        format!("{body:?}")
+    }
+
+    #[test]
+    fn defaults_are_valid_and_are_the_starting_values() {
+        check_defaults(COMMON, debug);
+        check_defaults(SENDMAIL, |c| {
+            let author = Some(c.author().to_string());
+            debug(&SendmailConfig {
+                author,
+                ..c.clone()
+            })
+        });
+        check_defaults(SMTP, |c| {
+            let author = Some(c.author().to_string());
+            let port = Some(c.effective_port());
+            debug(&SmtpConfig {
+                author,
+                port,
+                ..c.clone()
+            })
+        });
+        check_defaults(GOTIFY, debug);
+        check_defaults(WEBHOOK, debug);
+        check_defaults(MATCHER, debug);
+        check_defaults(SMTP_PRIVATE, debug);
+        check_defaults(GOTIFY_PRIVATE, debug);
+        check_defaults(WEBHOOK_PRIVATE, debug);
+    }
+
+    #[test]
+    fn the_default_port_of_every_mode_is_a_valid_port() {
+        for (_, mode) in SMTP_MODES {
+            let smtp = SmtpConfig {
+                mode: *mode,
+                ..SmtpConfig::default()
+            };
+            let port = defaults::smtp_port(&smtp);
+            assert_ne!(port, 0, "{mode:?}");
+            let mut written = SmtpConfig::default();
+            let def = SMTP.iter().find(|def| def.prop == Prop::Port).unwrap();
+            (def.apply)(&mut written, &port.to_string(), 0, &mut Interner::default()).unwrap();
+            assert_eq!(written.port, Some(port));
+        }
+    }
+
+    #[test]
+    fn required_keys_have_no_default() {
+        fn check<T>(defs: &[PropDef<T>]) {
+            for def in defs.iter().filter(|def| def.required) {
+                assert!(matches!(def.absent, Absent::Unset), "{}", def.prop);
+            }
+        }
+        check(SMTP);
+        check(GOTIFY);
+        check(WEBHOOK);
+        check(GOTIFY_PRIVATE);
     }
 }

@@ -135,7 +135,7 @@ fn missing_files_give_the_builtins() {
     assert_eq!(
         default.target,
         vec![Located {
-            value: "mail-to-root".to_string(),
+            value: "mail-to-root".into(),
             line: 0
         }]
     );
@@ -730,7 +730,7 @@ fn matcher_properties_and_defaults() {
     assert_eq!(
         m1.target,
         vec![Located {
-            value: "mail-to-root".to_string(),
+            value: "mail-to-root".into(),
             line: 8
         }]
     );
@@ -1146,6 +1146,32 @@ fn duplicate_section_names() {
     assert_eq!(target(&loaded, "twice").kind.type_name(), "gotify");
     assert!(!loaded.config.targets.contains_key("s2"));
     assert!(loaded.config.matchers.contains_key("s2"));
+}
+
+/// Matchers are collected and built into their map at the end: a later section of the
+/// same name still replaces them, whatever it is, as it replaces a target.
+#[test]
+fn later_sections_replace_collected_ones() {
+    let loaded = public(
+        "matcher: m1\n\tcomment first\n\n\
+         matcher: m1\n\tcomment second\n\n\
+         matcher: gone\n\tcomment valid\n\n\
+         matcher: gone\n\tmode sometimes\n\n\
+         matcher: was-matcher\n\n\
+         sendmail: was-matcher\n\tmailto ab\n\n\
+         matcher: back\n\tcomment one\n\n\
+         matcher: back\n\tmode sometimes\n\n\
+         matcher: back\n\tcomment three\n\n\
+         sendmail: gone-target\n\tmailto ab\n\n\
+         sendmail: gone-target\n\tmailto x\n",
+    );
+    let names: Vec<&str> = loaded.config.matchers.keys().map(|n| n.as_str()).collect();
+    assert_eq!(names, ["back", "default-matcher", "m1"]);
+    assert_eq!(matcher(&loaded, "m1").comment.as_deref(), Some("second"));
+    assert_eq!(matcher(&loaded, "back").comment.as_deref(), Some("three"));
+    assert_eq!(matcher(&loaded, "back").line, 24);
+    assert_eq!(target(&loaded, "was-matcher").kind.type_name(), "sendmail");
+    assert!(!loaded.config.targets.contains_key("gone-target"));
 }
 
 #[test]
@@ -1821,7 +1847,7 @@ mod properties {
         let mut valid: BTreeMap<String, Section> = BTreeMap::new();
         read_notifications(&source.content, side, &mut findings, |event| match event {
             Event::Keep(section) => {
-                valid.insert(section.name.clone(), section);
+                valid.insert(section.name.to_string(), section);
             }
             Event::Forget(name) => {
                 valid.remove(name);
@@ -1837,7 +1863,7 @@ mod properties {
                 .sections
                 .iter()
                 .rev()
-                .find(|r| r.name == section.name && r.section_type == section_type)
+                .find(|r| r.name == section.name.as_str() && r.section_type == section_type)
             else {
                 panic!("no raw section for {section_type}: {}", section.name);
             };
@@ -1853,7 +1879,11 @@ mod properties {
                 }
             }
             out.push('\n');
-            shape.push((section_type.to_string(), section.name.clone(), canonical));
+            shape.push((
+                section_type.to_string(),
+                section.name.to_string(),
+                canonical,
+            ));
         }
         (shape, out)
     }

@@ -12,9 +12,6 @@ use super::{DeliveryError, MailSource, OriginalMail};
 use crate::config::{Prop, Users};
 use crate::notification::{Html, Notification};
 
-/// Display name used in `From:` when a target sets no `author`.
-pub const DEFAULT_AUTHOR: &str = "Proxmox VE";
-
 /// Recipients of a mail target: `mailto` entries, then the addresses of `mailto-user`
 /// entries, duplicates removed keeping the first. Users without an address are skipped
 /// with a warning; an empty result is a configuration failure.
@@ -532,7 +529,12 @@ mod tests {
 
     #[test]
     fn headers_of_a_notification_mail() {
-        let mail = message(DEFAULT_AUTHOR, "root", "Backup failed", "line 1\nline 2");
+        let mail = message(
+            crate::config::SendmailConfig::default().author(),
+            "root",
+            "Backup failed",
+            "line 1\nline 2",
+        );
         assert_eq!(header(&mail, "From"), ["Proxmox VE <root>"]);
         assert_eq!(header(&mail, "To"), ["a@example.com, root"]);
         assert_eq!(header(&mail, "Subject"), ["Backup failed"]);

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use super::mail::{self, DEFAULT_AUTHOR, MailContent};
+use super::mail::{self, MailContent};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, SendmailConfig, Target};
 use crate::redact;
@@ -74,7 +74,7 @@ impl Endpoint for Sendmail<'_> {
 
         let event = delivery.event;
         let message = mail::build_message(&MailContent {
-            author: self.settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR),
+            author: self.settings.author(),
             from,
             recipients: &recipients,
             subject: &event.title,

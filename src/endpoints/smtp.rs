@@ -19,7 +19,7 @@ use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
-use super::mail::{self, DEFAULT_AUTHOR, MailContent, Outgoing};
+use super::mail::{self, MailContent, Outgoing};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::{Config, Prop, SmtpConfig, SmtpMode, Target};
 use crate::redact;
@@ -121,7 +121,7 @@ impl Endpoint for Smtp<'_> {
             .iter()
             .map(|r| parse_address(&self.origin_of(r), r))
             .collect::<Result<Vec<_>, _>>()?;
-        let author = settings.author.as_deref().unwrap_or(DEFAULT_AUTHOR);
+        let author = settings.author();
         let message = match delivery.original {
             // Forwarded system mail: new headers around the original body (upstream).
             Some(original) => mail::build_forwarded(

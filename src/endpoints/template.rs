@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::DeliveryError;
 use super::http::Secrets;
+use crate::config::Prop;
 use crate::notification::Notification;
 use crate::render::{self, helpers::first_param};
 
@@ -42,9 +43,9 @@ pub enum Part<'a> {
 impl fmt::Display for Part<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Part::Url => f.write_str("url"),
-            Part::Header(name) => write!(f, "header {name}"),
-            Part::Body => f.write_str("body"),
+            Part::Url => write!(f, "{}", Prop::Url),
+            Part::Header(name) => write!(f, "{} {name}", Prop::Header),
+            Part::Body => write!(f, "{}", Prop::Body),
         }
     }
 }

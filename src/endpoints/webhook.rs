@@ -10,7 +10,7 @@ use super::http::{self, Client, Request, Secrets};
 use super::template::{self, Part, Renderer};
 use super::{Delivery, DeliveryContext, DeliveryError, Endpoint};
 use crate::config::value::{self, Base64Problem};
-use crate::config::{Config, Target, WebhookConfig};
+use crate::config::{Config, Prop, Target, WebhookConfig};
 use crate::notification::Notification;
 use crate::redact;
 
@@ -41,7 +41,7 @@ impl Webhook<'_> {
         let mut secrets = BTreeMap::new();
         for secret in &self.settings.secret {
             let value = decode(
-                &format!("secret '{}'", secret.name),
+                &format!("{} '{}'", Prop::Secret, secret.name),
                 secret.value.as_ref().map(|v| v.expose()),
             )?;
             secrets.insert(secret.name.clone(), value);
@@ -70,7 +70,10 @@ impl Webhook<'_> {
                     "header name '{name}' is not a valid HTTP header name"
                 )));
             }
-            let template = decode(&format!("header '{name}'"), header.value.as_deref())?;
+            let template = decode(
+                &format!("{} '{name}'", Prop::Header),
+                header.value.as_deref(),
+            )?;
             let value = renderer.render(Part::Header(name), &template, &data, masks)?;
             if let Some(problem) = http::header_value_problem(&value) {
                 return Err(DeliveryError::configuration(format!(
@@ -80,7 +83,7 @@ impl Webhook<'_> {
             headers.push((name.clone(), value));
         }
 
-        let template = decode("body", self.settings.body.as_deref())?;
+        let template = decode(Prop::Body.key(), self.settings.body.as_deref())?;
         let body = renderer.render(Part::Body, &template, &data, masks)?;
 
         Ok(Request {
@@ -178,7 +181,7 @@ mod tests {
 
     fn with<T>(settings: &WebhookConfig, f: impl FnOnce(&Webhook<'_>) -> T) -> T {
         let target = Target {
-            name: "hook".to_string(),
+            name: "hook".into(),
             origin: Origin::UserCreated,
             comment: None,
             disable: false,

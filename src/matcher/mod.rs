@@ -8,7 +8,7 @@ pub mod severity;
 use chrono::{DateTime, FixedOffset, TimeZone, Weekday};
 use serde::{Serialize, Serializer};
 
-use crate::config::{MatchMode, Matcher};
+use crate::config::{Located, MatchMode, Matcher, Name, Prop};
 use crate::notification::{Fields, Notification, Severity};
 
 /// One rule's own result, in file order.
@@ -43,7 +43,9 @@ pub struct MatcherTrace<'a> {
     pub rules: Vec<RuleTrace<'a>>,
     pub no_rules: bool,
     pub matched: bool,
-    pub targets: Vec<&'a str>,
+    /// The matcher's own list, borrowed: evaluating a matcher allocates nothing for it.
+    #[serde(serialize_with = "serialize_targets")]
+    pub targets: &'a [Located<Name>],
     /// Set when a rule could not be evaluated (the matcher then does not match).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -67,10 +69,13 @@ where
         disabled: matcher.disable,
         mode: matcher.mode,
         invert_match: matcher.invert_match,
-        rules: Vec::new(),
+        // Exactly one entry per rule: the traces of all matchers live until routing ends.
+        rules: Vec::with_capacity(
+            matcher.match_field.len() + matcher.match_severity.len() + matcher.match_calendar.len(),
+        ),
         no_rules: !matcher.has_rules(),
         matched: false,
-        targets: matcher.target.iter().map(|t| t.value.as_str()).collect(),
+        targets: &matcher.target,
         error: None,
     };
     if matcher.disable {
@@ -80,7 +85,7 @@ where
     for rule in &matcher.match_field {
         let (text, field_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
-            kind: "match-field",
+            kind: Prop::MatchField.key(),
             rule: text,
             result: field_rule.matches(&event.fields),
             local_time: None,
@@ -90,7 +95,7 @@ where
     for rule in &matcher.match_severity {
         let (text, severity_rule) = &*rule.value;
         trace.rules.push(RuleTrace {
-            kind: "match-severity",
+            kind: Prop::MatchSeverity.key(),
             rule: text,
             result: severity_rule.matches(event.severity),
             local_time: None,
@@ -103,14 +108,15 @@ where
             Some((result, local)) => (result, Some(local.fixed_offset())),
             None => {
                 trace.error = Some(format!(
-                    "match-calendar '{text}': local time of timestamp {} cannot be computed",
+                    "{} '{text}': local time of timestamp {} cannot be computed",
+                    Prop::MatchCalendar,
                     event.timestamp
                 ));
                 (false, None)
             }
         };
         trace.rules.push(RuleTrace {
-            kind: "match-calendar",
+            kind: Prop::MatchCalendar.key(),
             rule: text,
             result,
             local_time,
@@ -162,6 +168,14 @@ impl RuleTrace<'_> {
 
 fn format_local(time: &DateTime<FixedOffset>) -> String {
     time.format("%a %Y-%m-%d %H:%M %:z").to_string()
+}
+
+/// The names only, as a list of strings.
+fn serialize_targets<S: Serializer>(
+    targets: &&[Located<Name>],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(targets.iter().map(|target| &target.value))
 }
 
 fn serialize_local_time<S: Serializer>(
