@@ -39,6 +39,21 @@ pub fn local_time(epoch: i64) -> Option<String> {
     )
 }
 
+/// [`local_time`] for messages: the epoch itself where it has no local time.
+pub fn local_time_or_epoch(epoch: i64) -> String {
+    local_time(epoch).unwrap_or_else(|| epoch.to_string())
+}
+
+/// `later` as `HH:MM:SS` when it falls on the same local day as `earlier`, else in full:
+/// how noise control's outcome lines show a cooldown's end.
+pub fn local_time_after(earlier: i64, later: i64) -> String {
+    let (a, b) = (local_time_or_epoch(earlier), local_time_or_epoch(later));
+    match (a.split_once(' '), b.split_once(' ')) {
+        (Some((day_a, _)), Some((day_b, time))) if day_a == day_b => time.to_string(),
+        _ => b,
+    }
+}
+
 /// A regular file with some execute bit set.
 pub fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -18,9 +18,9 @@ use super::deliver::{deliver_one, print_outcome};
 use super::template;
 use crate::config::Config;
 use crate::endpoints::{Delivery, Outcome, SuppressedBy};
+use crate::host::{local_time_after, local_time_or_epoch};
 use crate::noise::dedup::{self, Decision, RecordData, SuppressedNote, Suppression};
 use crate::noise::store::{self, LockedRecord};
-use crate::noise::{local_time, local_time_after};
 use crate::notification::{Notification, Severity};
 
 /// Noise control as the command line asks for it.
@@ -122,7 +122,7 @@ pub(super) fn noted_version(event: &Notification, note: Option<SuppressedNote>) 
 pub(super) fn add_note(event: &mut Notification, note: SuppressedNote) {
     dedup::add_note(
         event,
-        &dedup::note_line(note.count, &local_time(note.since)),
+        &dedup::note_line(note.count, &local_time_or_epoch(note.since)),
     );
 }
 

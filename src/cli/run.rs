@@ -13,7 +13,7 @@ use super::send::{SendMode, parse_fields, route_and_deliver};
 use super::{Host, Output};
 use crate::command::{self, Finished, signal_name};
 use crate::exit::{self, CommandEnd, ExitStatus};
-use crate::noise::local_time;
+use crate::host::local_time_or_epoch;
 use crate::noise::span::format_span;
 use crate::notification::{Notification, Severity, clean_title};
 
@@ -126,7 +126,7 @@ fn body(args: &RunArgs, finished: &Finished) -> String {
     let status = exit::run_status(finished.end).code();
     let mut body = String::new();
     let _ = writeln!(body, "Command: {}", command_line(args));
-    let _ = writeln!(body, "Started: {}", local_time(started));
+    let _ = writeln!(body, "Started: {}", local_time_or_epoch(started));
     let _ = writeln!(body, "Duration: {:.1} s", finished.duration.as_secs_f64());
     match finished.end {
         CommandEnd::Exited(_) => {

@@ -217,8 +217,8 @@ impl fmt::Display for Outcome {
                 Some(by) => write!(
                     f,
                     "suppressed (same key sent {}, quiet until {}, {} suppressed)",
-                    crate::noise::local_time(by.sent_at),
-                    crate::noise::local_time_after(by.sent_at, by.quiet_until),
+                    crate::host::local_time_or_epoch(by.sent_at),
+                    crate::host::local_time_after(by.sent_at, by.quiet_until),
                     by.suppressed_count
                 ),
                 None => f.write_str("suppressed"),
