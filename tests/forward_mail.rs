@@ -71,7 +71,7 @@ fn sendmail_targets_get_the_original_bytes_with_dsn_off() {
     assert_eq!(stderr_of(&out), "archive (sendmail): delivered\n");
     assert_eq!(
         calls(&dir),
-        ["-N never -f pve@example.com -- archive@example.com"]
+        ["-i -N never -f pve@example.com -- archive@example.com"]
     );
     assert_eq!(
         std::fs::read(dir.file("input")).unwrap(),

@@ -75,10 +75,10 @@ impl Installation {
         self.submit(svc, &message);
     }
 
-    /// Hands `message` to Postfix's sendmail for the local user.
+    /// Hands `message` to Postfix's sendmail for the local user, with `-i` as cron does.
     fn submit(&self, svc: &Services, message: &str) {
         let mut child = Command::new(&svc.sendmail)
-            .args(["-f", "root@pve.example", "--", &self.address()])
+            .args(["-i", "-f", "root@pve.example", "--", &self.address()])
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
@@ -369,4 +369,35 @@ fn the_same_mail_submitted_twice_is_forwarded_twice() {
                 == 2
         },
     );
+}
+
+/// A line holding only a dot reaches the local pipe (cron submits with `-i`); passed on to
+/// a sendmail target without `-i`, it ended the copy there.
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn a_line_holding_only_a_dot_is_forwarded_whole() {
+    let svc = services();
+    let marker = unique_marker("fwd-dot");
+    let (public, private) = config(&marker, svc.http_port);
+    let install = Installation::new(&marker, &public, &private);
+    let body = format!("before the dot\n.\nafter the dot {marker}");
+    install.send_mail(&svc, &format!("dot {marker}"), &body);
+    let mail = svc.wait_for_mail(
+        |m| {
+            m.rcpt_tos()
+                .iter()
+                .any(|r| r == &format!("{marker}-archive@example.com"))
+        },
+        DEFAULT_TIMEOUT,
+    );
+    assert!(
+        mail.body()
+            .replace("\r\n", "\n")
+            .ends_with(&format!("{body}\n")),
+        "{}",
+        mail.text()
+    );
+    let request = svc.wait_for_request_containing(&marker, DEFAULT_TIMEOUT);
+    let json = request.body_json().expect("JSON body");
+    assert!(json["message"].as_str().unwrap().contains(&body), "{json}");
 }

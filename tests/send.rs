@@ -427,7 +427,7 @@ fn sendmail_delivery_passes_upstream_arguments_and_a_mime_message() {
     let args = std::fs::read_to_string(dir.file("sendmail.args")).unwrap();
     assert_eq!(
         args,
-        "-B\n8BITMIME\n-f\npve@example.com\n--\nbackup@example.com\nalice@example.com\n"
+        "-i\n-B\n8BITMIME\n-f\npve@example.com\n--\nbackup@example.com\nalice@example.com\n"
     );
     let input = std::fs::read_to_string(dir.file("sendmail.input")).unwrap();
     assert!(!input.contains('\r'), "LF line ends for sendmail");
@@ -473,7 +473,7 @@ fn default_from_address_comes_from_datacenter_cfg_else_root() {
     let out = send();
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     let args = std::fs::read_to_string(dir.file("sendmail.args")).unwrap();
-    assert_eq!(args, "-B\n8BITMIME\n-f\nroot\n--\nroot@example.com\n");
+    assert_eq!(args, "-i\n-B\n8BITMIME\n-f\nroot\n--\nroot@example.com\n");
 
     dir.write(
         "datacenter.cfg",
@@ -483,7 +483,7 @@ fn default_from_address_comes_from_datacenter_cfg_else_root() {
     let args = std::fs::read_to_string(dir.file("sendmail.args")).unwrap();
     assert_eq!(
         args,
-        "-B\n8BITMIME\n-f\npve@example.com\n--\nroot@example.com\n"
+        "-i\n-B\n8BITMIME\n-f\npve@example.com\n--\nroot@example.com\n"
     );
 }
 

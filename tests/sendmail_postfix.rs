@@ -160,3 +160,46 @@ fn test_target_reaches_the_relay_through_postfix() {
             .contains("This is a test of the notification target 'ops'.")
     );
 }
+
+/// A line holding only a dot ends a message that sendmail reads without `-i`: the rest of
+/// the text and the whole HTML part were lost (as with upstream's arguments).
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn a_line_holding_only_a_dot_does_not_cut_the_mail() {
+    let svc = services();
+    let marker = unique_marker("pf-dot");
+    let dir = ConfigDir::new(&format!(
+        "sendmail: ops\n\tmailto {marker}@example.com\n\tfrom-address pve@example.com\n\n\
+         matcher: default-matcher\n\tdisable true\n\n\
+         matcher: all\n\ttarget ops\n"
+    ));
+    let body = "before the dot\n.\nafter the dot\n..\nlast line";
+    let out = dir
+        .cmd(&["--sendmail", svc.sendmail.to_str().unwrap(), "send"])
+        .args(["--title", "dot", "--body", body])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mail = svc.wait_for_mail(
+        |m| m.rcpt_tos().iter().any(|r| r.contains(&marker)),
+        DEFAULT_TIMEOUT,
+    );
+    let raw = mail.text();
+    let message = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("a mail");
+    let text = message
+        .body_text(0)
+        .expect("text part")
+        .replace("\r\n", "\n");
+    assert_eq!(text, body, "{raw}");
+    let html = message
+        .body_html(0)
+        .expect("html part")
+        .replace("\r\n", "\n");
+    assert_eq!(
+        html,
+        format!("<html><body><pre>{body}</pre></body></html>"),
+        "{raw}"
+    );
+}

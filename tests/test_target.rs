@@ -39,7 +39,7 @@ fn delivers_the_test_notification_bypassing_matchers() {
     assert_eq!(stderr_of(&out), "ops (sendmail): delivered\n");
     assert_eq!(stdout_of(&out), "");
     let args = std::fs::read_to_string(dir.file("sendmail.args")).unwrap();
-    assert_eq!(args, "-B\n8BITMIME\n-f\nroot\n--\nops@example.com\n");
+    assert_eq!(args, "-i\n-B\n8BITMIME\n-f\nroot\n--\nops@example.com\n");
     let input = std::fs::read_to_string(dir.file("sendmail.input")).unwrap();
     assert!(input.contains("Subject: Test notification\n"), "{input}");
     assert!(

@@ -65,8 +65,9 @@ impl Endpoint for Sendmail<'_> {
         let program = &self.context.sendmail;
         if let Some(original) = delivery.original {
             // Forwarded system mail goes on as is; `-N never` keeps a failed onward
-            // delivery from bouncing back into root's mailbox (upstream's arguments).
-            let mut args = vec!["-N", "never", "-f", from, "--"];
+            // delivery from bouncing back into root's mailbox (upstream's arguments), `-i`
+            // keeps a line holding only a dot from ending it (upstream lacks it).
+            let mut args = vec!["-i", "-N", "never", "-f", from, "--"];
             args.extend(recipients.iter().map(String::as_str));
             let input = |out: &mut dyn Write| original.source.write_from(0, out);
             return run(program, &args, &input, DEADLINE);
@@ -84,7 +85,9 @@ impl Endpoint for Sendmail<'_> {
         })?;
         // The local sendmail interface expects LF line ends.
         let bytes = crlf_to_lf(&message.formatted());
-        let mut args = vec!["-B", "8BITMIME", "-f", from, "--"];
+        // Upstream's arguments, and `-i`: without it a line holding only a dot (a log may
+        // have one) ends the message there, and the rest, the HTML part too, is lost.
+        let mut args = vec!["-i", "-B", "8BITMIME", "-f", from, "--"];
         args.extend(recipients.iter().map(String::as_str));
         let input = |out: &mut dyn Write| out.write_all(&bytes);
         run(program, &args, &input, DEADLINE)
