@@ -156,34 +156,78 @@ pub fn render(
 /// A text body as HTML: escaped as Handlebars escapes and wrapped in `<pre>`. This is
 /// also the HTML part of events with a literal body.
 pub fn html_from_text(text: &str) -> String {
-    let mut html = String::with_capacity(text.len() + text.len() / 16 + 40);
-    html.push_str("<html><body><pre>");
+    const HEAD: &str = "<html><body><pre>";
+    const TAIL: &str = "</pre></body></html>";
+    let mut html = String::with_capacity(HEAD.len() + escaped_len(text) + TAIL.len());
+    html.push_str(HEAD);
     push_escaped(&mut html, text);
-    html.push_str("</pre></body></html>");
+    html.push_str(TAIL);
     html
 }
 
 /// Handlebars' HTML escaping (`& < > " ' ` =`), byte for byte as `handlebars::html_escape`
-/// but into a buffer reserved up front.
+/// but into a buffer of the exact size: a log of a megabyte is escaped without regrowing.
 pub fn escape_html(text: &str) -> String {
-    let mut html = String::with_capacity(text.len() + text.len() / 16);
+    let mut html = String::with_capacity(escaped_len(text));
     push_escaped(&mut html, text);
     html
 }
 
-fn push_escaped(html: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => html.push_str("&amp;"),
-            '<' => html.push_str("&lt;"),
-            '>' => html.push_str("&gt;"),
-            '"' => html.push_str("&quot;"),
-            '\'' => html.push_str("&#x27;"),
-            '`' => html.push_str("&#x60;"),
-            '=' => html.push_str("&#x3D;"),
-            c => html.push(c),
+/// The bytes Handlebars escapes, and their entities. All of them are ASCII, so they never
+/// occur inside a multi-byte character and the text can be scanned byte by byte.
+const ENTITIES: [(u8, &str); 7] = [
+    (b'&', "&amp;"),
+    (b'<', "&lt;"),
+    (b'>', "&gt;"),
+    (b'"', "&quot;"),
+    (b'\'', "&#x27;"),
+    (b'`', "&#x60;"),
+    (b'=', "&#x3D;"),
+];
+
+/// For each byte, 1 + its index in [`ENTITIES`], or 0 when it stays as it is: one load
+/// per byte decides.
+const ENTITY_OF: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < ENTITIES.len() {
+        table[ENTITIES[i].0 as usize] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
+
+/// The length of `text` escaped.
+fn escaped_len(text: &str) -> usize {
+    const GROWTH: [usize; ENTITIES.len() + 1] = {
+        let mut growth = [0; ENTITIES.len() + 1];
+        let mut i = 0;
+        while i < ENTITIES.len() {
+            growth[i + 1] = ENTITIES[i].1.len() - 1;
+            i += 1;
+        }
+        growth
+    };
+    text.len()
+        + text
+            .bytes()
+            .map(|b| GROWTH[ENTITY_OF[b as usize] as usize])
+            .sum::<usize>()
+}
+
+/// Appends `text` escaped, copying the runs between special bytes whole.
+pub(crate) fn push_escaped(html: &mut String, text: &str) {
+    let mut start = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = ENTITY_OF[byte as usize];
+        if entity != 0 {
+            // `i` is an ASCII byte, hence a character boundary
+            html.push_str(&text[start..i]);
+            html.push_str(ENTITIES[entity as usize - 1].1);
+            start = i + 1;
         }
     }
+    html.push_str(&text[start..]);
 }
 
 /// One line saying where and what went wrong; the engine's own text for syntax errors
@@ -328,8 +372,19 @@ mod tests {
 
     #[test]
     fn escaping_is_handlebars_own() {
-        let text = "<a href=\"x\">'&'`=</a> ü";
-        assert_eq!(escape_html(text), handlebars::html_escape(text));
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        for text in [
+            "<a href=\"x\">'&'`=</a> ü",
+            &every_ascii,
+            "ü<ä>€=𝄞`",
+            "",
+            "plain",
+            "&",
+        ] {
+            let escaped = escape_html(text);
+            assert_eq!(escaped, handlebars::html_escape(text));
+            assert_eq!(escaped_len(text), escaped.len(), "{text:?}");
+        }
     }
 
     #[test]

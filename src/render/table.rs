@@ -5,6 +5,8 @@ use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
     RenderErrorReason,
 };
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -52,10 +54,17 @@ impl<'a> Table<'a> {
         })
     }
 
-    fn cell(&self, row: &Map<String, Value>, column: &Column, local_time: LocalTime) -> String {
+    /// A cell as shown: string cells without renderer are borrowed, so measuring and
+    /// writing a large table allocates only for rendered and non-string cells.
+    fn cell<'v>(
+        &self,
+        row: &'v Map<String, Value>,
+        column: &Column,
+        local_time: LocalTime,
+    ) -> Cow<'v, str> {
         let value = row.get(&column.id).unwrap_or(&Value::Null);
         match column.renderer {
-            Some(renderer) => renderer.render(value, local_time),
+            Some(renderer) => Cow::Owned(renderer.render(value, local_time)),
             None => plain(value),
         }
     }
@@ -92,7 +101,9 @@ impl<'a> Table<'a> {
     /// Left-aligned cells padded to their column's width (in characters), a line per row.
     fn text(&self, local_time: LocalTime) -> String {
         let widths = self.widths(local_time);
-        let mut out = String::new();
+        // exact for ASCII cells: every line is as long as the widths
+        let line = widths.iter().sum::<usize>() + 1;
+        let mut out = String::with_capacity(line * (self.rows.len() + 1));
         for (column, width) in self.columns.iter().zip(&widths) {
             pad(&mut out, &column.label, *width);
         }
@@ -107,29 +118,37 @@ impl<'a> Table<'a> {
     }
 
     fn html(&self, local_time: LocalTime) -> String {
-        const CELL_STYLE: &str = "style=\"border: 1px solid\"";
-        let mut out =
-            String::from("<table style=\"border: 1px solid\";border-style=\"collapse\">\n");
-        out.push_str("  <tr>\n");
+        const OPEN_TABLE: &str = "<table style=\"border: 1px solid\";border-style=\"collapse\">\n";
+        const OPEN_HEAD: &str = "    <th style=\"border: 1px solid\">";
+        const CLOSE_HEAD: &str = "</th>\n";
+        const OPEN_CELL: &str = "    <td style=\"border: 1px solid\">";
+        const CLOSE_CELL: &str = "</td>\n";
+        const OPEN_ROW: &str = "  <tr>\n";
+        const CLOSE_ROW: &str = "  </tr>\n";
+        const CLOSE_TABLE: &str = "</table>\n";
+        // the markup, and 16 bytes a cell as a guess for the content
+        let per_row = OPEN_ROW.len()
+            + CLOSE_ROW.len()
+            + self.columns.len() * (OPEN_CELL.len() + CLOSE_CELL.len() + 16);
+        let mut out = String::with_capacity(OPEN_TABLE.len() + per_row * (self.rows.len() + 1));
+        out.push_str(OPEN_TABLE);
+        out.push_str(OPEN_ROW);
         for column in &self.columns {
-            out.push_str(&format!(
-                "    <th {CELL_STYLE}>{}</th>\n",
-                super::escape_html(&column.label)
-            ));
+            out.push_str(OPEN_HEAD);
+            super::push_escaped(&mut out, &column.label);
+            out.push_str(CLOSE_HEAD);
         }
-        out.push_str("  </tr>\n");
+        out.push_str(CLOSE_ROW);
         for row in &self.rows {
-            out.push_str("  <tr>\n");
+            out.push_str(OPEN_ROW);
             for column in &self.columns {
-                let cell = self.cell(row, column, local_time);
-                out.push_str(&format!(
-                    "    <td {CELL_STYLE}>{}</td>\n",
-                    super::escape_html(&cell)
-                ));
+                out.push_str(OPEN_CELL);
+                super::push_escaped(&mut out, &self.cell(row, column, local_time));
+                out.push_str(CLOSE_CELL);
             }
-            out.push_str("  </tr>\n");
+            out.push_str(CLOSE_ROW);
         }
-        out.push_str("</table>\n");
+        out.push_str(CLOSE_TABLE);
         out
     }
 }
@@ -137,15 +156,19 @@ impl<'a> Table<'a> {
 /// `text` followed by spaces up to `width` characters.
 fn pad(out: &mut String, text: &str, width: usize) {
     out.push_str(text);
-    let chars = text.chars().count();
+    let chars = if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    };
     out.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
 }
 
 /// A cell without renderer: strings as they are, anything else as compact JSON.
-fn plain(value: &Value) -> String {
+fn plain(value: &Value) -> Cow<'_, str> {
     match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
