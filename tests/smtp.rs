@@ -664,3 +664,53 @@ fn the_password_never_appears_in_any_output() {
         }
     }
 }
+
+/// Through a real MTA (Postfix's smtpd, which relays to the test server): lines holding
+/// only dots or starting with one, and lines longer than 76 bytes, which go as 7bit,
+/// arrive exactly as sent in both parts.
+#[test]
+#[ignore = "needs test services: run tests/run-all.sh"]
+fn postfix_takes_the_mail_and_relays_every_line_as_sent() {
+    let svc = services();
+    let marker = unique_marker("smtp-postfix");
+    let rcpt = format!("{marker}@example.com");
+    let dir = config(&[SmtpTarget::new(
+        "relay",
+        "insecure",
+        svc.postfix_smtp_port,
+        &rcpt,
+    )]);
+    let long = "INFO: 1.00 GiB of 32.00 GiB (3%) in 10s, read: 102.4 MiB/s ".repeat(4);
+    let body = format!(".\n..\n.leading dot\n{long}\nlast <line> & 'more'");
+    let out = dir
+        .cmd(&["--sendmail", dir.file("fake-sendmail").to_str().unwrap()])
+        .args(["send", "--title", &marker, "--body", &body])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("relay (smtp): delivered"));
+    let mail = svc.wait_for_mail(
+        |m| m.rcpt_tos().iter().any(|r| r == &rcpt),
+        common::DEFAULT_TIMEOUT,
+    );
+    assert_eq!(mail.helo(), Some("pve.example"), "relayed by Postfix");
+    let raw = mail.text();
+    let message = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .expect("a mail");
+    let lf = |s: &str| s.replace("\r\n", "\n");
+    assert_eq!(lf(&message.body_text(0).expect("text part")), body, "{raw}");
+    assert_eq!(
+        lf(&message.body_html(0).expect("html part")),
+        format!(
+            "<html><body><pre>.\n..\n.leading dot\n{}\nlast &lt;line&gt; &amp; &#x27;more&#x27;</pre></body></html>",
+            long.replace('=', "&#x3D;")
+        ),
+        "{raw}"
+    );
+    assert_eq!(
+        raw.matches("Content-Transfer-Encoding: 7bit").count(),
+        2,
+        "{raw}"
+    );
+}

@@ -87,6 +87,8 @@ pub struct Services {
     pub sendmail: PathBuf,
     /// postfix's log file.
     pub postfix_log: PathBuf,
+    /// postfix's smtpd (no TLS, no AUTH), relaying like its sendmail.
+    pub postfix_smtp_port: u16,
 }
 
 /// The running test services. Panics with [`NOT_RUNNING`] unless
@@ -159,6 +161,7 @@ fn load_services() -> Result<Services, String> {
         untrusted_cert: s("/certs/untrusted_cert")?.into(),
         sendmail: s("/sendmail")?.into(),
         postfix_log: s("/postfix_log")?.into(),
+        postfix_smtp_port: port("/postfix_smtp_port")?,
     };
     let addr: SocketAddr = format!("{}:{}", services.host, services.smtp_plain_port)
         .parse()

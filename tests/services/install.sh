@@ -3,7 +3,7 @@
 #   postfix (the real /usr/sbin/sendmail, relaying to the aiosmtpd plain listener),
 #   tinyproxy, swaks (+ TLS support), openssl, ca-certificates, tzdata, faketime,
 #   python3-aiosmtpd (the SMTP test server), curl.
-# Then configure postfix as a relay-only MTA without an SMTP listener.
+# Then configure postfix as a relay-only MTA whose only SMTP listener is on 127.0.0.1.
 #
 # Fast path: when every package is already installed, apt is not touched at all.
 # Must run as root when something is missing; otherwise it fails with a clear message.
@@ -14,6 +14,8 @@ PACKAGES=(
     faketime python3 python3-aiosmtpd curl
 )
 SMTP_RELAY_PORT="${PVENOTIFY_TEST_SMTP_PLAIN_PORT:-12525}"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # HOST, POSTFIX_SMTP_PORT
 
 log() { printf '[install] %s\n' "$*"; }
 die() { printf '[install] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -52,6 +54,9 @@ fi
 # ---- postfix: relay everything to the aiosmtpd plain listener, no :25 listener ----
 # Except mail for @localhost, delivered locally: the forward-mail tests send to
 # pvefwd+MARKER@localhost, whose ~/.forward+MARKER pipes into pvenotify forward-mail.
+# Its smtpd listens only on 127.0.0.1:POSTFIX_SMTP_PORT: a real MTA for smtp targets.
+# Mail for @discard.invalid is queued and then discarded: the benchmarks measure what a
+# real MTA costs to take in, without the test SMTP server's share.
 want=(
     "mydestination = localhost"
     "recipient_delimiter = +"
@@ -65,6 +70,7 @@ want=(
     "myorigin = pve.example"
     "maillog_file = /var/log/postfix.log"
     "smtputf8_enable = yes"
+    "transport_maps = inline:{discard.invalid=discard:}"
 )
 need_conf=0
 for kv in "${want[@]}"; do
@@ -73,11 +79,15 @@ for kv in "${want[@]}"; do
     [[ "$key = $cur" == "$kv" || "$key =$cur" == "$kv" ]] || need_conf=1
 done
 if postconf -M smtp/inet 2>/dev/null | grep -q .; then need_conf=1; fi
+smtpd_service="$HOST:$POSTFIX_SMTP_PORT/inet"
+smtpd_entry="$HOST:$POSTFIX_SMTP_PORT inet n - y - - smtpd"
+if ! postconf -M "$smtpd_service" 2>/dev/null | grep -q .; then need_conf=1; fi
 if ((need_conf)); then
     [[ $EUID -eq 0 ]] || die "postfix needs (re)configuring; run this script as root"
-    log "configuring postfix (relayhost [127.0.0.1]:${SMTP_RELAY_PORT}, no smtpd listener)"
+    log "configuring postfix (relayhost [127.0.0.1]:${SMTP_RELAY_PORT}, smtpd only on $HOST:$POSTFIX_SMTP_PORT)"
     postconf -e "${want[@]}"
     postconf -M smtp/inet >/dev/null 2>&1 && postconf -M# smtp/inet
+    postconf -M "$smtpd_service=$smtpd_entry"
     if postfix status >/dev/null 2>&1; then postfix reload >/dev/null 2>&1 || true; fi
 else
     log "postfix already configured"

@@ -18,6 +18,7 @@ CLOSED_PORT=12998              # nothing of ours listens here (connection refuse
 HTTP_PORT=18080                # Gotify/webhook mock, plain HTTP
 HTTPS_PORT=18443               # same, HTTPS with the test CA's leaf
 PROXY_PORT=18888               # tinyproxy
+POSTFIX_SMTP_PORT=12526        # Postfix's own smtpd, relaying to SMTP_PLAIN_PORT as its sendmail does
 
 SMTP_USER=testuser
 SMTP_PASSWORD=testpass

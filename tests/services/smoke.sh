@@ -139,6 +139,13 @@ if printf 'Subject: %s\n\nbody %s\n' "$m" "$m" \
     expect_json "sendmail -N never: NOTIFY=NEVER recorded" "$f" "'NOTIFY=NEVER' in d['rcpt_dsn']" True
 else bad "sendmail -N never delivery ($m)"; fi
 
+echo "== postfix smtpd -> aiosmtpd plain =="
+m="$RUN-postfix-smtpd"
+if "${SWQ[@]}" --port "$POSTFIX_SMTP_PORT" --to admin@example.com --header "Subject: $m" --body "body $m" \
+    && f="$(wait_mail "$m")"; then
+    expect_json "postfix smtpd: relayed by postfix" "$f" "d['helo'], d['rcpt_tos']" "pve.example ['admin@example.com']"
+else bad "postfix smtpd delivery ($m)"; fi
+
 echo "== HTTP (Gotify/webhook mock) and proxy =="
 C=(curl -sS --max-time 10 -o /dev/null -w '%{http_code}')
 m="$RUN-gotify"
@@ -171,10 +178,11 @@ code="$("${C[@]}" --cacert "$PVENOTIFY_TEST_CA" "https://localhost:$HTTPS_PORT/h
 check "HTTPS by name localhost: 200" test "$code" = 200
 
 m="$RUN-proxy"
-code="$("${C[@]}" --proxytunnel -x "$PVENOTIFY_TEST_PROXY_URL" -H "X-Gotify-Key: $GOTIFY_TOKEN" \
-    -H 'Content-Type: application/json' -d "{\"message\":\"$m\"}" "http://$HOST:$HTTP_PORT/message")" || code=err
-check "gotify through proxy (CONNECT tunnel): 200" test "$code" = 200
-check "proxy log has CONNECT $HOST:$HTTP_PORT" grep -q "CONNECT $HOST:$HTTP_PORT" "$PROXY_LOG"
+# stock ConnectPort rules: a tunnel to a plain-HTTP port is refused
+code="$(curl -s -o /dev/null -w '%{http_connect}' --max-time 10 --proxytunnel -x "$PVENOTIFY_TEST_PROXY_URL" \
+    -H "X-Gotify-Key: $GOTIFY_TOKEN" -H 'Content-Type: application/json' -d "{\"message\":\"$m\"}" \
+    "http://$HOST:$HTTP_PORT/message")" || true
+check "CONNECT tunnel to the plain-HTTP port: refused (403)" test "$code" = 403
 m="$RUN-proxy-https"
 code="$("${C[@]}" -x "$PVENOTIFY_TEST_PROXY_URL" --cacert "$PVENOTIFY_TEST_CA" -d "{\"event\":\"$m\"}" \
     "https://$HOST:$HTTPS_PORT/webhook/$m")" || code=err

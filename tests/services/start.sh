@@ -142,6 +142,10 @@ until postfix_ok; do
     ((SECONDS < deadline)) || svc_die "postfix not running after ${STARTUP_TIMEOUT}s (see $POSTFIX_LOG)"
     sleep 0.1
 done
+until port_open "$POSTFIX_SMTP_PORT"; do
+    ((SECONDS < deadline)) || svc_die "postfix smtpd: port $POSTFIX_SMTP_PORT not open after ${STARTUP_TIMEOUT}s (run install.sh; see $POSTFIX_LOG)"
+    sleep 0.1
+done
 
 # ---- describe the running services for the tests ----
 cat > "$SVC/env.sh.tmp" <<ENV
@@ -172,6 +176,7 @@ export PVENOTIFY_TEST_SERVER_CERT='$CERT_DIR/server.pem'
 export PVENOTIFY_TEST_UNTRUSTED_CERT='$CERT_DIR/untrusted.pem'
 export PVENOTIFY_TEST_SENDMAIL='$SENDMAIL'
 export PVENOTIFY_TEST_POSTFIX_LOG='$POSTFIX_LOG'
+export PVENOTIFY_TEST_POSTFIX_SMTP_PORT=$POSTFIX_SMTP_PORT
 ENV
 mv -f "$SVC/env.sh.tmp" "$SVC/env.sh"
 
@@ -208,7 +213,8 @@ cat > "$SVC/services.json.tmp" <<JSON
     "untrusted_cert": "$CERT_DIR/untrusted.pem"
   },
   "sendmail": "$SENDMAIL",
-  "postfix_log": "$POSTFIX_LOG"
+  "postfix_log": "$POSTFIX_LOG",
+  "postfix_smtp_port": $POSTFIX_SMTP_PORT
 }
 JSON
 mv -f "$SVC/services.json.tmp" "$SVC/services.json"
