@@ -84,7 +84,8 @@ impl Endpoint for Sendmail<'_> {
             message_id_host: &self.context.fqdn,
         })?;
         // The local sendmail interface expects LF line ends.
-        let bytes = crlf_to_lf(&message.formatted());
+        let bytes = crlf_to_lf(message.formatted());
+        drop(message);
         // Upstream's arguments, and `-i`: without it a line holding only a dot (a log may
         // have one) ends the message there, and the rest, the HTML part too, is lost.
         let mut args = vec!["-i", "-B", "8BITMIME", "-f", from, "--"];
@@ -94,16 +95,19 @@ impl Endpoint for Sendmail<'_> {
     }
 }
 
-fn crlf_to_lf(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut iter = bytes.iter().peekable();
-    while let Some(&b) = iter.next() {
-        if b == b'\r' && iter.peek() == Some(&&b'\n') {
-            continue;
-        }
-        out.push(b);
+/// CRLF line ends to LF, in place: a mail of megabytes is not copied a second time.
+fn crlf_to_lf(mut bytes: Vec<u8>) -> Vec<u8> {
+    let (mut read, mut write) = (0, 0);
+    while let Some(at) = memchr::memmem::find(&bytes[read..], b"\r\n") {
+        // keep what comes before the CR, drop the CR; the LF starts the next run
+        bytes.copy_within(read..read + at, write);
+        write += at;
+        read += at + 1;
     }
-    out
+    bytes.copy_within(read.., write);
+    write += bytes.len() - read;
+    bytes.truncate(write);
+    bytes
 }
 
 /// Writes a child's standard input; may be called from another thread.
@@ -400,7 +404,13 @@ mod tests {
 
     #[test]
     fn crlf_becomes_lf_but_lone_cr_stays() {
-        assert_eq!(crlf_to_lf(b"a\r\nb\rc\r\n"), b"a\nb\rc\n");
+        let lf = |s: &str| crlf_to_lf(s.as_bytes().to_vec());
+        assert_eq!(lf("a\r\nb\rc\r\n"), b"a\nb\rc\n");
+        assert_eq!(lf("\r\n\r\n\r\r\n\n"), b"\n\n\r\n\n");
+        assert_eq!(lf("no line end"), b"no line end");
+        assert_eq!(lf(""), b"");
+        assert_eq!(lf("\r"), b"\r");
+        assert_eq!(lf("x\r\n"), b"x\n");
     }
 
     #[test]
