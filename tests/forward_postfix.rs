@@ -181,6 +181,15 @@ impl Drop for GotifyServer {
     }
 }
 
+/// The copy of this test's mail that the sendmail target `archive` passed on.
+fn archive_copy(svc: &Services, marker: &str) -> common::ReceivedMail {
+    let archive = format!("{marker}-archive@example.com");
+    svc.wait_for_mail(
+        |m| m.rcpt_tos().iter().any(|r| r == &archive),
+        DEFAULT_TIMEOUT,
+    )
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -212,14 +221,7 @@ fn local_mail_reaches_mail_and_gotify_targets() {
     install.send_mail(&svc, &subject, "disk usage: 93%\nall good otherwise");
 
     // The sendmail target gets the original message, as is, with -N never.
-    let mail = svc.wait_for_mail(
-        |m| {
-            m.rcpt_tos()
-                .iter()
-                .any(|r| r == &format!("{marker}-archive@example.com"))
-        },
-        DEFAULT_TIMEOUT,
-    );
+    let mail = archive_copy(&svc, &marker);
     assert_eq!(mail.header("Subject").as_deref(), Some(subject.as_str()));
     assert_eq!(
         mail.header("From").as_deref(),
@@ -382,14 +384,7 @@ fn a_line_holding_only_a_dot_is_forwarded_whole() {
     let install = Installation::new(&marker, &public, &private);
     let body = format!("before the dot\n.\nafter the dot {marker}");
     install.send_mail(&svc, &format!("dot {marker}"), &body);
-    let mail = svc.wait_for_mail(
-        |m| {
-            m.rcpt_tos()
-                .iter()
-                .any(|r| r == &format!("{marker}-archive@example.com"))
-        },
-        DEFAULT_TIMEOUT,
-    );
+    let mail = archive_copy(&svc, &marker);
     assert!(
         mail.body()
             .replace("\r\n", "\n")

@@ -386,15 +386,7 @@ fn mail_parts(marker: &str, subject: &str) -> (String, String, String) {
         },
         DEFAULT_TIMEOUT,
     );
-    let message = mail_parser::MessageParser::default()
-        .parse(&mail.raw)
-        .expect("a mail");
-    let lf = |s: &str| s.replace("\r\n", "\n");
-    (
-        message.subject().unwrap_or("").to_string(),
-        lf(&message.body_text(0).expect("text part")),
-        lf(&message.body_html(0).expect("html part")),
-    )
+    common::mail_parts(&mail.raw)
 }
 
 #[test]

@@ -185,18 +185,8 @@ fn a_line_holding_only_a_dot_does_not_cut_the_mail() {
         DEFAULT_TIMEOUT,
     );
     let raw = mail.text();
-    let message = mail_parser::MessageParser::default()
-        .parse(raw.as_bytes())
-        .expect("a mail");
-    let text = message
-        .body_text(0)
-        .expect("text part")
-        .replace("\r\n", "\n");
+    let (_, text, html) = common::mail_parts(raw.as_bytes());
     assert_eq!(text, body, "{raw}");
-    let html = message
-        .body_html(0)
-        .expect("html part")
-        .replace("\r\n", "\n");
     assert_eq!(
         html,
         format!("<html><body><pre>{body}</pre></body></html>"),

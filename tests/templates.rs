@@ -8,7 +8,7 @@ mod fixture;
 
 use std::process::Output;
 
-use common::{DEFAULT_TIMEOUT, services, unique_marker};
+use common::{DEFAULT_TIMEOUT, mail_parts, services, unique_marker};
 use fixture::{ConfigDir, fake_sendmail, stderr_of, stdout_of};
 use serde_json::{Value, json};
 
@@ -69,19 +69,6 @@ fn preview(dir: &ConfigDir, template: &str, data: &Value) -> Value {
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Subject (raw header), text and HTML part of a mail, line ends as LF.
-fn mail_parts(raw: &[u8]) -> (String, String, String) {
-    let message = mail_parser::MessageParser::default()
-        .parse(raw)
-        .expect("a mail");
-    let lf = |s: &str| s.replace("\r\n", "\n");
-    (
-        message.subject().unwrap_or("").to_string(),
-        lf(&message.body_text(0).expect("text part")),
-        lf(&message.body_html(0).expect("html part")),
-    )
 }
 
 // ------------------------------------------------------------------ the job template

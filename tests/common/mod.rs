@@ -171,6 +171,19 @@ fn load_services() -> Result<Services, String> {
     Ok(services)
 }
 
+/// Subject (decoded), text part and HTML part of a raw mail, line ends as LF.
+pub fn mail_parts(raw: &[u8]) -> (String, String, String) {
+    let message = mail_parser::MessageParser::default()
+        .parse(raw)
+        .expect("a mail");
+    let lf = |s: &str| s.replace("\r\n", "\n");
+    (
+        message.subject().unwrap_or("").to_string(),
+        lf(&message.body_text(0).expect("text part")),
+        lf(&message.body_html(0).expect("html part")),
+    )
+}
+
 /// A marker unique across parallel tests and runs, e.g. for a subject line,
 /// a recipient local part (`format!("{m}@example.com")`) or a URL path.
 /// Only `[a-z0-9-]`, so it is safe in all of those.
