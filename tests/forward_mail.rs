@@ -80,6 +80,29 @@ fn sendmail_targets_get_the_original_bytes_with_dsn_off() {
     );
 }
 
+/// Exim reads `-N` as "deliver nothing" (and `never` as a recipient): with the arguments
+/// Postfix gets, it would accept every forwarded mail and drop it. Debian links
+/// /usr/sbin/sendmail to exim4; the link is followed.
+#[test]
+fn exim_gets_the_mail_without_the_dsn_arguments() {
+    let dir = ConfigDir::new(CONFIG);
+    let program = counting_sendmail(&dir);
+    let exim = dir.file("exim4");
+    std::fs::rename(&program, &exim).unwrap();
+    std::os::unix::fs::symlink(&exim, &program).unwrap();
+    let out = dir
+        .cmd(&["--sendmail", &program, "forward-mail", "--no-state"])
+        .write_stdin(MAIL)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert_eq!(
+        calls(&dir),
+        ["-i -f pve@example.com -- archive@example.com"]
+    );
+    assert_eq!(std::fs::read(dir.file("input")).unwrap(), MAIL);
+}
+
 #[test]
 fn retry_state_skips_targets_that_already_have_the_mail() {
     let dir = ConfigDir::new(&format!(

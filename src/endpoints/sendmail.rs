@@ -67,7 +67,11 @@ impl Endpoint for Sendmail<'_> {
             // Forwarded system mail goes on as is; `-N never` keeps a failed onward
             // delivery from bouncing back into root's mailbox (upstream's arguments), `-i`
             // keeps a line holding only a dot from ending it (upstream lacks it).
-            let mut args = vec!["-i", "-N", "never", "-f", from, "--"];
+            let mut args = vec!["-i"];
+            if !is_exim(program) {
+                args.extend(["-N", "never"]);
+            }
+            args.extend(["-f", from, "--"]);
             args.extend(recipients.iter().map(String::as_str));
             let input = |out: &mut dyn Write| original.source.write_from(0, out);
             return run(program, &args, &input, DEADLINE);
@@ -93,6 +97,19 @@ impl Endpoint for Sendmail<'_> {
         let input = |out: &mut dyn Write| out.write_all(&bytes);
         run(program, &args, &input, DEADLINE)
     }
+}
+
+/// Whether `program` is Exim, which Debian links as `/usr/sbin/sendmail` (to `exim4`).
+/// Exim reads `-N` as "go through the motions but deliver nothing" (`dont_deliver` in its
+/// exim.c) and takes `never` for the first recipient: with the DSN arguments of other
+/// MTAs, every forwarded mail would be dropped while sendmail reports success. Exim has no
+/// command-line DSN option, so for it a failed onward delivery bounces to the sender.
+fn is_exim(program: &Path) -> bool {
+    let resolved = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
+    resolved
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("exim"))
 }
 
 /// CRLF line ends to LF, in place: a mail of megabytes is not copied a second time.
@@ -400,6 +417,25 @@ mod tests {
 
     fn bytes(data: &'static [u8]) -> impl Fn(&mut dyn Write) -> std::io::Result<()> + Sync {
         move |out: &mut dyn Write| out.write_all(data)
+    }
+
+    #[test]
+    fn exim_is_recognised_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let exim = script(dir.path(), "exit 0");
+        let exim4 = dir.path().join("exim4");
+        std::fs::rename(&exim, &exim4).unwrap();
+        let link = dir.path().join("sendmail");
+        std::os::unix::fs::symlink(&exim4, &link).unwrap();
+        assert!(is_exim(&exim4));
+        assert!(is_exim(&link));
+        assert!(is_exim(Path::new("/nonexistent/exim")));
+        let other = script(dir.path(), "exit 0");
+        assert!(!is_exim(&other));
+        assert!(!is_exim(Path::new("/nonexistent/sendmail")));
+        let postfix = dir.path().join("sendmail.postfix");
+        std::os::unix::fs::symlink(&other, &postfix).unwrap();
+        assert!(!is_exim(&postfix));
     }
 
     #[test]
