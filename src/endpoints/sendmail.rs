@@ -65,8 +65,9 @@ impl Endpoint for Sendmail<'_> {
         let program = &self.context.sendmail;
         if let Some(original) = delivery.original {
             // Forwarded system mail goes on as is; `-N never` keeps a failed onward
-            // delivery from bouncing back into root's mailbox (upstream's arguments), `-i`
-            // keeps a line holding only a dot from ending it (upstream lacks it).
+            // delivery from bouncing back into root's mailbox (upstream's arguments; not
+            // for Exim, see `is_exim`), `-i` keeps a line holding only a dot from ending it
+            // (upstream lacks it).
             let mut args = vec!["-i"];
             if !is_exim(program) {
                 args.extend(["-N", "never"]);
