@@ -41,11 +41,11 @@ done
 
 services_were_running=0
 if bash tests/services/start.sh --status >/dev/null 2>&1; then services_were_running=1; fi
-if ((services_were_running == 0)); then
-    log "tests/services/install.sh and start.sh"
-    bash tests/services/install.sh >&2
-    bash tests/services/start.sh >&2
-fi
+# Both always: they are quick when nothing is to do, and services started before Postfix
+# had its smtpd listener get it now (install.sh) and env.sh names it (start.sh).
+log "tests/services/install.sh and start.sh"
+bash tests/services/install.sh >&2
+bash tests/services/start.sh >&2
 # shellcheck disable=SC1091
 source "${PVENOTIFY_SERVICES_DIR:-/tmp/pvenotify-services}/env.sh"
 
