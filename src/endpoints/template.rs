@@ -5,17 +5,14 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason,
-};
+use handlebars::Handlebars;
 use serde_json::{Map, Value};
 
 use super::DeliveryError;
 use super::http::Secrets;
 use crate::config::Prop;
 use crate::notification::Notification;
-use crate::render::{self, helpers::first_param};
+use crate::render::{self, helpers::register_unary};
 
 /// The data every webhook template sees: `title`, `message`, `severity`, `timestamp`,
 /// `fields` and `secrets`, and pvenotify's `id` (a UUID per event, for transaction ids
@@ -67,9 +64,13 @@ impl Renderer {
         // Webhook bodies are JSON, form data or plain text, never HTML: no escaping.
         engine.register_escape_fn(handlebars::no_escape);
         engine.set_strict_mode(false);
-        engine.register_helper("url-encode", Box::new(url_encode_helper));
-        engine.register_helper("json", Box::new(json_helper));
-        engine.register_helper("escape", Box::new(escape_helper));
+        register_unary(&mut engine, "url-encode", |value| {
+            string_param(value, "url-encode").map(url_encode)
+        });
+        register_unary(&mut engine, "json", |value| Ok(to_json(value)));
+        register_unary(&mut engine, "escape", |value| {
+            string_param(value, "escape").map(json_escape)
+        });
         Renderer { engine }
     }
 
@@ -93,43 +94,10 @@ impl Renderer {
     }
 }
 
-fn string_param<'a>(h: &'a Helper<'_>, helper: &'static str) -> Result<&'a str, RenderError> {
-    first_param(h, helper)?.as_str().ok_or_else(|| {
-        RenderErrorReason::Other(format!("helper {helper} needs a string argument")).into()
-    })
-}
-
-fn url_encode_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&url_encode(string_param(h, "url-encode")?))?;
-    Ok(())
-}
-
-fn json_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&to_json(first_param(h, "json")?))?;
-    Ok(())
-}
-
-fn escape_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    out.write(&json_escape(string_param(h, "escape")?))?;
-    Ok(())
+fn string_param<'a>(value: &'a Value, helper: &str) -> Result<&'a str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("helper {helper} needs a string argument"))
 }
 
 /// Percent-encodes UTF-8 `text`, leaving alone exactly the bytes upstream leaves alone:
@@ -216,6 +184,26 @@ mod tests {
 
     fn render(template: &str) -> Result<String, DeliveryError> {
         Renderer::new().render(Part::Body, template, &data(), &Secrets::default())
+    }
+
+    #[test]
+    fn helpers_refuse_what_they_cannot_use() {
+        let message = |template: &str| render(template).unwrap_err().to_string();
+        for helper in ["url-encode", "escape"] {
+            let error = message(&format!("{{{{ {helper} timestamp }}}}"));
+            assert!(
+                error.contains(&format!("helper {helper} needs a string argument")),
+                "{error}"
+            );
+        }
+        for helper in ["url-encode", "json", "escape"] {
+            let error = message(&format!("{{{{ {helper} }}}}"));
+            assert!(error.contains(helper), "{error}");
+            assert!(error.contains("failed to render webhook body"), "{error}");
+        }
+        // a missing variable is null, which json writes and the others refuse
+        assert_eq!(render("{{ json nope }}").unwrap(), "null");
+        assert!(render("{{ escape nope }}").is_err());
     }
 
     #[test]

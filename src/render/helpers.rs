@@ -125,33 +125,41 @@ pub fn relative_percentage(part: f64, whole: f64) -> String {
     }
 }
 
-/// The first parameter of a helper; a missing variable is `null`, no parameter at all
-/// is a render error.
-pub fn first_param<'a>(h: &'a Helper<'_>, helper: &'static str) -> Result<&'a Value, RenderError> {
-    h.param(0)
-        .map(|p| p.value())
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex(helper, 0).into())
+/// Registers `name` as a helper of one parameter that writes `render` of it. A missing
+/// variable is `null`; no parameter at all, or an `Err` of `render`, fails the render.
+/// Every helper but `relative-percentage` is of this kind: notification and webhook ones.
+pub fn register_unary(
+    engine: &mut Handlebars<'_>,
+    name: &'static str,
+    render: impl Fn(&Value) -> Result<String, String> + Send + Sync + 'static,
+) {
+    engine.register_helper(
+        name,
+        Box::new(
+            move |h: &Helper<'_>,
+                  _: &Handlebars<'_>,
+                  _: &Context,
+                  _: &mut RenderContext<'_, '_>,
+                  out: &mut dyn Output|
+                  -> HelperResult {
+                let value = h
+                    .param(0)
+                    .map(|p| p.value())
+                    .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
+                let rendered = render(value).map_err(RenderErrorReason::Other)?;
+                out.write(&rendered)?;
+                Ok(())
+            },
+        ),
+    );
 }
 
 /// Registers `human-bytes`, `duration`, `timestamp` and `relative-percentage`.
 pub fn register(engine: &mut Handlebars<'_>, local_time: LocalTime) {
     for renderer in ValueRenderer::ALL {
-        let name = renderer.helper_name();
-        engine.register_helper(
-            name,
-            Box::new(
-                move |h: &Helper<'_>,
-                      _: &Handlebars<'_>,
-                      _: &Context,
-                      _: &mut RenderContext<'_, '_>,
-                      out: &mut dyn Output|
-                      -> HelperResult {
-                    let value = first_param(h, name)?;
-                    out.write(&renderer.render(value, local_time))?;
-                    Ok(())
-                },
-            ),
-        );
+        register_unary(engine, renderer.helper_name(), move |value| {
+            Ok(renderer.render(value, local_time))
+        });
     }
     engine.register_helper("relative-percentage", Box::new(relative_percentage_helper));
 }

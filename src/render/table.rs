@@ -1,16 +1,14 @@
 //! The `table` and `object` helpers in their text and HTML flavours (templates.md §4),
 //! byte for byte as upstream renders them.
 
-use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
-    RenderErrorReason,
-};
 use std::borrow::Cow;
+
+use handlebars::Handlebars;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::helpers::{ValueRenderer, first_param};
+use super::helpers::{ValueRenderer, register_unary};
 use super::{Flavour, LocalTime};
 
 #[derive(Debug, Deserialize)]
@@ -196,37 +194,12 @@ pub fn render_object(value: &Value, flavour: Flavour) -> String {
 
 /// Registers `table` and `object` in the given flavour.
 pub fn register(engine: &mut Handlebars<'_>, flavour: Flavour, local_time: LocalTime) {
-    engine.register_helper(
-        "table",
-        Box::new(
-            move |h: &Helper<'_>,
-                  _: &Handlebars<'_>,
-                  _: &Context,
-                  _: &mut RenderContext<'_, '_>,
-                  out: &mut dyn Output|
-                  -> HelperResult {
-                let value = first_param(h, "table")?;
-                let rendered = render_table(value, flavour, local_time)
-                    .map_err(|e| RenderError::from(RenderErrorReason::Other(e)))?;
-                out.write(&rendered)?;
-                Ok(())
-            },
-        ),
-    );
-    engine.register_helper(
-        "object",
-        Box::new(
-            move |h: &Helper<'_>,
-                  _: &Handlebars<'_>,
-                  _: &Context,
-                  _: &mut RenderContext<'_, '_>,
-                  out: &mut dyn Output|
-                  -> HelperResult {
-                out.write(&render_object(first_param(h, "object")?, flavour))?;
-                Ok(())
-            },
-        ),
-    );
+    register_unary(engine, "table", move |value| {
+        render_table(value, flavour, local_time)
+    });
+    register_unary(engine, "object", move |value| {
+        Ok(render_object(value, flavour))
+    });
 }
 
 #[cfg(test)]
