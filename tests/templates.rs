@@ -125,6 +125,14 @@ fn job_html(name: &str) -> String {
     )
 }
 
+/// A mail carrying the job template rendered for `name`, part by part.
+fn assert_job_mail(raw: &[u8], name: &str) {
+    let (subject, text, html) = mail_parts(raw);
+    assert_eq!(subject, job_subject(name));
+    assert_eq!(text, job_text(name));
+    assert_eq!(html, job_html(name));
+}
+
 #[test]
 fn preview_renders_all_parts_and_names_their_files() {
     let dir = ConfigDir::new(SENDMAIL_ONLY);
@@ -383,10 +391,7 @@ fn send_delivers_the_rendered_parts_to_a_mail_target() {
         "{stderr}"
     );
     let raw = std::fs::read(dir.file("sendmail.input")).unwrap();
-    let (subject, text, html) = mail_parts(&raw);
-    assert_eq!(subject, job_subject("nightly"));
-    assert_eq!(text, job_text("nightly"));
-    assert_eq!(html, job_html("nightly"));
+    assert_job_mail(&raw, "nightly");
 }
 
 #[test]
@@ -745,10 +750,7 @@ fn template_through_postfix_sendmail() {
         |m| m.rcpt_tos().iter().any(|r| r.contains(&marker)),
         DEFAULT_TIMEOUT,
     );
-    let (subject, text, html) = mail_parts(&mail.raw);
-    assert_eq!(subject, job_subject(&marker));
-    assert_eq!(text, job_text(&marker));
-    assert_eq!(html, job_html(&marker));
+    assert_job_mail(&mail.raw, &marker);
 }
 
 #[test]
@@ -768,10 +770,7 @@ fn template_through_smtp() {
         |m| m.rcpt_tos().iter().any(|r| r.contains(&marker)),
         DEFAULT_TIMEOUT,
     );
-    let (subject, text, html) = mail_parts(&mail.raw);
-    assert_eq!(subject, job_subject(&marker));
-    assert_eq!(text, job_text(&marker));
-    assert_eq!(html, job_html(&marker));
+    assert_job_mail(&mail.raw, &marker);
 }
 
 #[test]
